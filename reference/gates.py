@@ -1,0 +1,42 @@
+"""Perceptron logic gates (chapter 2), as ``F.linear`` followed by a step.
+
+A perceptron fires when w1*x1 + w2*x2 + b > 0 (2.3.3). Each gate takes two
+scalars or two equally shaped arrays of 0/1 inputs and returns 0/1 as int64.
+"""
+import torch
+import torch.nn.functional as F
+
+from ._tensor import as_tensor
+
+__all__ = ["AND", "NAND", "OR", "XOR", "perceptron"]
+
+
+def perceptron(x1, x2, w, b):
+    """y = 1 if w[0]*x1 + w[1]*x2 + b > 0 else 0 (equation 2.2)."""
+    x1, x2 = as_tensor(x1).to(torch.float64), as_tensor(x2).to(torch.float64)
+    if x1.shape != x2.shape:
+        raise ValueError(f"x1 has shape {tuple(x1.shape)} but x2 has shape {tuple(x2.shape)}")
+    x = torch.stack([x1, x2], dim=-1)
+    weight = torch.tensor([w], dtype=torch.float64)
+    bias = torch.tensor([b], dtype=torch.float64)
+    return (F.linear(x, weight, bias).squeeze(-1) > 0).to(torch.int64)
+
+
+def AND(x1, x2):
+    """AND gate: w = (0.5, 0.5), b = -0.7 (2.3.2)."""
+    return perceptron(x1, x2, (0.5, 0.5), -0.7)
+
+
+def NAND(x1, x2):
+    """NAND gate: the AND gate with every sign flipped, w = (-0.5, -0.5), b = 0.7."""
+    return perceptron(x1, x2, (-0.5, -0.5), 0.7)
+
+
+def OR(x1, x2):
+    """OR gate: w = (0.5, 0.5), b = -0.2."""
+    return perceptron(x1, x2, (0.5, 0.5), -0.2)
+
+
+def XOR(x1, x2):
+    """XOR as a two-layer perceptron (2.5.2): XOR(x1, x2) = AND(NAND(x1, x2), OR(x1, x2))."""
+    return AND(NAND(x1, x2), OR(x1, x2))

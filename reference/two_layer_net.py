@@ -1,0 +1,77 @@
+"""The two-layer network of chapters 4 and 5, built from the chapter-5 layers, with PyTorch's operators.
+
+Affine -> ReLU (or Sigmoid) -> Affine -> SoftmaxWithLoss. ``gradient`` runs
+backward through the layers like the book (each layer asks autograd);
+``numerical_gradient`` is the mirror of the book's finite differences: one
+autograd pass over the whole loss.
+"""
+from collections import OrderedDict
+
+import torch
+
+from ._tensor import torch_dtype
+from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .network_base import Network
+
+__all__ = ["TwoLayerNet"]
+
+ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
+
+
+class TwoLayerNet(Network):
+    """``activation='relu'`` is chapter 5's network; 'sigmoid' is chapter 4's.
+
+    Weights start as weight_init_std * N(0, 1) draws from a ``torch.Generator``
+    seeded with ``seed`` (stored (out, in) like ``nn.Linear``), biases at zero.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01,
+                 activation="relu", dtype="float32", seed=None):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        self.dtype = torch_dtype(dtype)
+        generator = torch.Generator()
+        if seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(seed)
+
+        def normal(*shape):
+            draw = torch.randn(shape, generator=generator, dtype=torch.float64)
+            return (weight_init_std * draw).to(self.dtype).requires_grad_(True)
+
+        def zeros(size):
+            return torch.zeros(size, dtype=self.dtype, requires_grad=True)
+
+        self.params = {"W1": normal(hidden_size, input_size), "b1": zeros(hidden_size),
+                       "W2": normal(output_size, hidden_size), "b2": zeros(output_size)}
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Activation1"] = ACTIVATIONS[activation]()
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.lastLayer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        x = self._as_input(x)
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        """Cross-entropy of softmax(predict(x)) against the labels ``t``."""
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def numerical_gradient(self, x, t):
+        """The mirror of the book's finite differences: autograd over the whole loss at once."""
+        names = list(self.params)
+        grads = torch.autograd.grad(self.loss(x, t), [self.params[n] for n in names])
+        return dict(zip(names, grads))
+
+    def gradient(self, x, t):
+        """Gradients by backpropagation (5.7.2): forward, then backward through the layers."""
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db,
+                "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}

@@ -1,0 +1,60 @@
+"""Input checks shared by the NumPy backend: clear errors instead of silent broadcasts."""
+import numpy as np
+
+
+def as_float_array(x, name="x"):
+    """Return ``x`` as a floating NumPy array; integers and lists become float64."""
+    x = np.asarray(x)
+    if x.dtype.kind in "biu":
+        return x.astype(np.float64)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} must be numeric, got dtype {x.dtype}")
+    return x
+
+
+def check_dtype_matches(x, param, layer, name="input"):
+    """Refuse to mix float32 and float64: NumPy would silently upcast."""
+    if x.dtype != param.dtype:
+        raise TypeError(
+            f"{layer}: {name} dtype {x.dtype} does not match parameter dtype {param.dtype}; "
+            f"convert with x.astype(np.{param.dtype})")
+
+
+def check_finite(value, what):
+    """Raise FloatingPointError when ``value`` holds NaN or infinity."""
+    if not np.all(np.isfinite(value)):
+        raise FloatingPointError(f"{what} is not finite (NaN or inf); lower the learning rate or check the input")
+
+
+def class_indices(t, n_classes, batch_shape):
+    """Turn integer labels or one-hot rows into an int64 index array of ``batch_shape``.
+
+    The book accepts both (``if t.size == y.size: t = t.argmax(axis=1)``); so does
+    PyTorch's ``F.cross_entropy``. Labels are checked, never broadcast.
+    """
+    t = np.asarray(t)
+    if t.shape == batch_shape + (n_classes,):
+        if not np.all((t == 0) | (t == 1)) or not np.all(t.sum(axis=-1) == 1):
+            raise ValueError("one-hot labels must hold exactly one 1 per row and 0 elsewhere")
+        return t.argmax(axis=-1)
+    if t.shape != batch_shape:
+        raise ValueError(
+            f"labels of shape {t.shape} fit neither integer labels {batch_shape} "
+            f"nor one-hot labels {batch_shape + (n_classes,)}")
+    if not np.issubdtype(t.dtype, np.integer):
+        if np.issubdtype(t.dtype, np.floating) and np.all(t == np.round(t)):
+            t = t.astype(np.int64)
+        else:
+            raise TypeError(f"integer labels expected, got dtype {t.dtype}")
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes}), got range [{t.min()}, {t.max()}]")
+    return t.astype(np.int64, copy=False)
+
+
+def dtype_of(dtype):
+    """Normalise a dtype given as a string, NumPy dtype or ``torch.float32``-like name."""
+    name = str(dtype).replace("torch.", "")
+    dt = np.dtype(name)
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"parameters must be floating point, got {dt}")
+    return dt

@@ -1,0 +1,139 @@
+"""Layers with forward and backward passes (chapter 5).
+
+Each layer keeps what its backward pass needs from the forward pass, returns
+the gradient with respect to its input from ``backward(dout)``, and stores the
+gradients of its parameters as attributes (``dW``, ``db``). ``backward`` never
+writes into the caller's ``dout``.
+"""
+import numpy as np
+
+from ._checks import check_dtype_matches, class_indices
+from .functions import sigmoid
+
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+
+
+class MulLayer:
+    """out = x * y; backward: dx = dout * y, dy = dout * x (5.4.1)."""
+
+    def __init__(self):
+        self.x = None
+        self.y = None
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
+
+
+class AddLayer:
+    """out = x + y; backward passes dout through to both inputs (5.4.2)."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        return dout * 1, dout * 1
+
+
+class Relu:
+    """ReLU (5.5.1): y = max(0, x); dx = dout where x > 0, else 0."""
+
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        return np.where(self.mask, 0, x)
+
+    def backward(self, dout):
+        return np.where(self.mask, 0, dout)
+
+
+class Sigmoid:
+    """Sigmoid (5.5.2): y = 1 / (1 + exp(-x)); dx = dout * y * (1 - y)."""
+
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1 - self.out) * self.out
+
+
+class Affine:
+    """Fully connected layer (5.6.2): out = x W^T + b.
+
+    ``W`` has shape (out_features, in_features), the layout of PyTorch's
+    ``nn.Linear``; the book stores the transpose, (in, out), and writes
+    x @ W. Input of any shape (N, ...) is flattened to (N, in_features) as in
+    the book's chapter 7, and dx comes back in the input's shape.
+
+    Backward: dx = dout W, dW = dout^T x, db = sum_n dout.
+    """
+
+    def __init__(self, W, b):
+        if W.ndim != 2 or b.shape != (W.shape[0],):
+            raise ValueError(f"Affine needs W of shape (out, in) and b of shape (out,), "
+                             f"got W {W.shape} and b {b.shape}")
+        if W.dtype != b.dtype:
+            raise TypeError(f"Affine: W is {W.dtype} but b is {b.dtype}")
+        self.W, self.b = W, b
+        self.x = None
+        self.original_x_shape = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        check_dtype_matches(x, self.W, "Affine")
+        self.original_x_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        if x.shape[1] != self.W.shape[1]:
+            raise ValueError(f"Affine expects {self.W.shape[1]} input features per sample, "
+                             f"got input of shape {self.original_x_shape}")
+        self.x = x
+        return x @ self.W.T + self.b
+
+    def backward(self, dout):
+        dx = dout @ self.W
+        self.dW = dout.T @ self.x
+        self.db = np.sum(dout, axis=0)
+        return dx.reshape(self.original_x_shape)
+
+
+class SoftmaxWithLoss:
+    """Softmax followed by cross-entropy error (5.6.3), like ``F.cross_entropy``.
+
+    Forward: L = -1/N sum_n log softmax(x)[n, t_n], computed through
+    log-softmax, log y_k = (x_k - max x) - log sum_i exp(x_i - max x), so that
+    no log(0) can occur (the book adds 1e-7 inside the log instead).
+    Backward: dx = (y - t) / N * dout, y = softmax(x), t one-hot.
+    ``t`` holds integer labels or one-hot rows.
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        if x.ndim != 2:
+            raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {x.shape}")
+        self.t = class_indices(t, x.shape[1], x.shape[:1])
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.y = np.exp(log_y)
+        self.loss = -np.mean(log_y[np.arange(x.shape[0]), self.t])
+        return self.loss
+
+    def backward(self, dout=1):
+        batch_size = self.y.shape[0]
+        dx = self.y.copy()
+        dx[np.arange(batch_size), self.t] -= 1
+        dx *= dout / batch_size  # in place: keeps float32 float32
+        return dx

@@ -1,0 +1,52 @@
+"""What every network shares: accuracy, and saving and loading its ``params``."""
+import numpy as np
+
+from .serialization import load_params as read_params_file
+from .serialization import save_params as write_params_file
+
+__all__ = ["Network"]
+
+
+class Network:
+    """Base class: a subclass sets ``self.params`` (name -> array), ``self.dtype`` and ``predict``."""
+
+    def _as_input(self, x):
+        """The network's own dtype for its input (float32 images stay float32)."""
+        x = np.asarray(x)
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    def accuracy(self, x, t, batch_size=1000):
+        """Fraction of samples whose highest score is the true class, evaluated in batches."""
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        if len(x) != len(t):
+            raise ValueError(f"{len(x)} samples but {len(t)} labels")
+        correct = 0
+        for i in range(0, len(x), batch_size):
+            y = self.predict(x[i:i + batch_size])
+            correct += int(np.sum(np.argmax(y, axis=1) == t[i:i + batch_size]))
+        return correct / len(x)
+
+    def save_params(self, path):
+        """Save ``params`` to an ``.npz`` file (atomic write)."""
+        write_params_file(path, self.params)
+
+    def load_params(self, source):
+        """Copy parameters from an ``.npz`` path or a dict into ``params``, in place.
+
+        Every name must be present with the right shape; values are cast to the
+        network's dtype. Book files (2-D weights stored (in, out)) are transposed.
+        """
+        new = read_params_file(source) if not isinstance(source, dict) else source
+        missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
+        if missing or extra:
+            raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        for name, param in self.params.items():
+            value = np.asarray(new[name])
+            if value.shape != param.shape:
+                raise ValueError(f"{name}: expected shape {param.shape}, file has {value.shape}")
+            param[...] = value
+        return self
