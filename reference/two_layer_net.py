@@ -12,6 +12,7 @@ import torch
 from ._tensor import torch_dtype
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from .network_base import Network
+from .weight_init import init_weight, make_rng
 
 __all__ = ["TwoLayerNet"]
 
@@ -21,8 +22,9 @@ ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 class TwoLayerNet(Network):
     """``activation='relu'`` is chapter 5's network; 'sigmoid' is chapter 4's.
 
-    Weights start as weight_init_std * N(0, 1) draws from a ``torch.Generator``
-    seeded with ``seed`` (stored (out, in) like ``nn.Linear``), biases at zero.
+    Weights start as N(0, weight_init_std^2) draws (``torch.nn.init``) from a
+    ``torch.Generator`` seeded with ``seed`` (stored (out, in) like
+    ``nn.Linear``), biases at zero.
     """
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01,
@@ -30,21 +32,13 @@ class TwoLayerNet(Network):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.dtype = torch_dtype(dtype)
-        generator = torch.Generator()
-        if seed is None:
-            generator.seed()
-        else:
-            generator.manual_seed(seed)
-
-        def normal(*shape):
-            draw = torch.randn(shape, generator=generator, dtype=torch.float64)
-            return (weight_init_std * draw).to(self.dtype).requires_grad_(True)
-
-        def zeros(size):
-            return torch.zeros(size, dtype=self.dtype, requires_grad=True)
-
-        self.params = {"W1": normal(hidden_size, input_size), "b1": zeros(hidden_size),
-                       "W2": normal(output_size, hidden_size), "b2": zeros(output_size)}
+        rng = make_rng(seed)
+        self.params = {
+            "W1": init_weight((hidden_size, input_size), weight_init_std, rng, self.dtype),
+            "b1": torch.zeros(hidden_size, dtype=self.dtype, requires_grad=True),
+            "W2": init_weight((output_size, hidden_size), weight_init_std, rng, self.dtype),
+            "b2": torch.zeros(output_size, dtype=self.dtype, requires_grad=True),
+        }
         self.layers = OrderedDict()
         self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
         self.layers["Activation1"] = ACTIVATIONS[activation]()

@@ -11,6 +11,7 @@ from ._checks import dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from .network_base import Network
+from .weight_init import init_weight, make_rng
 
 __all__ = ["TwoLayerNet"]
 
@@ -20,7 +21,7 @@ ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 class TwoLayerNet(Network):
     """``activation='relu'`` is chapter 5's network; 'sigmoid' is chapter 4's.
 
-    Weights start as weight_init_std * N(0, 1) draws from a generator seeded
+    Weights start as N(0, weight_init_std^2) draws from a generator seeded
     with ``seed`` (stored (out, in) like ``nn.Linear``), biases at zero.
     """
 
@@ -29,11 +30,11 @@ class TwoLayerNet(Network):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.dtype = dtype_of(dtype)
-        rng = np.random.default_rng(seed)
+        rng = make_rng(seed)
         self.params = {
-            "W1": (weight_init_std * rng.standard_normal((hidden_size, input_size))).astype(self.dtype),
+            "W1": init_weight((hidden_size, input_size), weight_init_std, rng, self.dtype),
             "b1": np.zeros(hidden_size, dtype=self.dtype),
-            "W2": (weight_init_std * rng.standard_normal((output_size, hidden_size))).astype(self.dtype),
+            "W2": init_weight((output_size, hidden_size), weight_init_std, rng, self.dtype),
             "b2": np.zeros(output_size, dtype=self.dtype),
         }
         self.layers = OrderedDict()
