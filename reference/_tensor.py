@@ -48,7 +48,9 @@ def torch_dtype(dtype):
         if not dtype.is_floating_point:
             raise TypeError(f"parameters must be floating point, got {dtype}")
         return dtype
-    name = np.dtype(str(dtype).replace("torch.", "")).name
+    if isinstance(dtype, str) and dtype.startswith("torch."):
+        dtype = dtype[len("torch."):]
+    name = np.dtype(dtype).name  # np.float32 (a class), np.dtype('float32') or 'float32'
     if not hasattr(torch, name) or not getattr(torch, name).is_floating_point:
         raise TypeError(f"parameters must be floating point, got {name}")
     return getattr(torch, name)

@@ -53,8 +53,9 @@ def class_indices(t, n_classes, batch_shape):
 
 def dtype_of(dtype):
     """Normalise a dtype given as a string, NumPy dtype or ``torch.float32``-like name."""
-    name = str(dtype).replace("torch.", "")
-    dt = np.dtype(name)
+    if str(dtype).startswith("torch."):  # torch.float32 or the string "torch.float32"
+        dtype = str(dtype)[len("torch."):]
+    dt = np.dtype(dtype)  # np.float32 (a class), np.dtype('float32') or 'float32'
     if not np.issubdtype(dt, np.floating):
         raise TypeError(f"parameters must be floating point, got {dt}")
     return dt

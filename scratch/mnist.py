@@ -1,0 +1,289 @@
+"""Load the MNIST handwritten-digit data set as NumPy arrays.
+
+This plays the role of the book's ``dataset/mnist.py``::
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=True)
+
+MNIST has 60,000 training and 10,000 test images of handwritten digits
+0..9, each 28x28 pixels with grey values 0 (white) .. 255 (black).
+
+Where the files live
+--------------------
+The four uncompressed files are expected in torchvision's layout::
+
+    DIR/MNIST/raw/train-images-idx3-ubyte
+    DIR/MNIST/raw/train-labels-idx1-ubyte
+    DIR/MNIST/raw/t10k-images-idx3-ubyte
+    DIR/MNIST/raw/t10k-labels-idx1-ubyte
+
+``DIR`` is the ``root`` argument, or else the ``DLFS_DATA_DIR`` environment
+variable, or else ``~/.cache/dlfs/data``.  If the files are missing,
+``torchvision.datasets.MNIST`` downloads them (torchvision is imported only
+when it is needed, so this module itself needs nothing but NumPy).  If
+torchvision is not installed but the files are present, they are read
+directly with NumPy.
+
+The file format (IDX)
+---------------------
+Each file is a big-endian header followed by raw unsigned bytes:
+
+* images: magic 2051, number of images, rows (28), columns (28), then
+  ``count * 28 * 28`` pixel bytes, row by row;
+* labels: magic 2049, number of labels, then ``count`` label bytes.
+
+Every file is checked (size and header) before it is used, so a truncated
+download gives a clear error instead of silently wrong data.
+"""
+
+import os
+import struct
+
+import numpy as np
+
+__all__ = ["DATA_DIR_ENV", "default_data_dir", "load_mnist"]
+
+DATA_DIR_ENV = "DLFS_DATA_DIR"
+
+IMG_ROWS = 28
+IMG_COLS = 28
+IMG_SIZE = IMG_ROWS * IMG_COLS  # 784
+NUM_CLASSES = 10
+
+_IMAGE_MAGIC = 2051  # IDX: unsigned bytes, 3 dimensions
+_LABEL_MAGIC = 2049  # IDX: unsigned bytes, 1 dimension
+_IMAGE_HEADER = 16   # magic, count, rows, cols: four 4-byte integers
+_LABEL_HEADER = 8    # magic, count: two 4-byte integers
+
+# file name -> (kind, number of items it must hold)
+_FILES = {
+    "train-images-idx3-ubyte": ("images", 60000),
+    "train-labels-idx1-ubyte": ("labels", 60000),
+    "t10k-images-idx3-ubyte": ("images", 10000),
+    "t10k-labels-idx1-ubyte": ("labels", 10000),
+}
+_SPLITS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def default_data_dir():
+    """Return $DLFS_DATA_DIR if it is set, else ``~/.cache/dlfs/data``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return os.path.expanduser(env)
+    return os.path.join(os.path.expanduser("~"), ".cache", "dlfs", "data")
+
+
+def _raw_dir(root):
+    """The folder torchvision keeps the MNIST files in: ``root/MNIST/raw``."""
+    return os.path.join(root, "MNIST", "raw")
+
+
+# ---------------------------------------------------------------------------
+# Checking and reading IDX files
+# ---------------------------------------------------------------------------
+
+def _corrupt(path, problem):
+    """A ValueError that names the file, the problem, and the cure."""
+    return ValueError(
+        f"MNIST file {path} is corrupt: {problem}. "
+        f"Delete it so it is downloaded again (or replace it with a good copy)."
+    )
+
+
+def _check_idx(path, kind, expected_count=None):
+    """Check the header and the size of one IDX file; return its item count.
+
+    ``kind`` is "images" or "labels".  The size must be exactly
+    header + count * item_size, where count is the one the header declares;
+    ``expected_count`` (60000 or 10000 for the real MNIST files) is
+    checked too when it is given.
+    """
+    if kind == "images":
+        magic_ok, header_size, item_size = _IMAGE_MAGIC, _IMAGE_HEADER, IMG_SIZE
+    else:
+        magic_ok, header_size, item_size = _LABEL_MAGIC, _LABEL_HEADER, 1
+
+    size = os.path.getsize(path)
+    if size < header_size:
+        if expected_count is None:
+            wanted = f"at least the {header_size}-byte header"
+        else:
+            wanted = f"{header_size + expected_count * item_size} bytes"
+        raise _corrupt(path, f"truncated: expected {wanted}, found {size} bytes")
+
+    with open(path, "rb") as f:
+        header = f.read(header_size)
+    magic, count = struct.unpack(">II", header[:8])  # big-endian
+
+    if magic != magic_ok:
+        raise _corrupt(path, f"expected magic number {magic_ok} (IDX {kind}), found {magic}")
+    if expected_count is not None and count != expected_count:
+        raise _corrupt(path, f"expected {expected_count} {kind} in the header, found {count}")
+    if kind == "images":
+        rows, cols = struct.unpack(">II", header[8:16])
+        if (rows, cols) != (IMG_ROWS, IMG_COLS):
+            raise _corrupt(path, f"expected {IMG_ROWS}x{IMG_COLS} images, found {rows}x{cols}")
+
+    expected_size = header_size + count * item_size
+    if size != expected_size:
+        what = "truncated" if size < expected_size else "has trailing bytes"
+        raise _corrupt(path, f"{what}: expected {expected_size} bytes "
+                             f"({count} {kind}), found {size}")
+    return count
+
+
+def _read_idx_images(path, expected_count=None):
+    """Read an IDX image file into a uint8 array of shape (N, 28, 28)."""
+    count = _check_idx(path, "images", expected_count)
+    with open(path, "rb") as f:
+        data = f.read()
+    pixels = np.frombuffer(data, dtype=np.uint8, offset=_IMAGE_HEADER)
+    return pixels.reshape(count, IMG_ROWS, IMG_COLS).copy()  # copy: writable
+
+
+def _read_idx_labels(path, expected_count=None):
+    """Read an IDX label file into an int64 array of shape (N,)."""
+    count = _check_idx(path, "labels", expected_count)
+    with open(path, "rb") as f:
+        data = f.read()
+    labels = np.frombuffer(data, dtype=np.uint8, offset=_LABEL_HEADER)
+    return labels.astype(np.int64).reshape(count)
+
+
+def _validate_present_files(raw_dir):
+    """Check every MNIST file that exists in raw_dir; return the missing names."""
+    missing = []
+    for name, (kind, count) in _FILES.items():
+        path = os.path.join(raw_dir, name)
+        if os.path.exists(path):
+            _check_idx(path, kind, count)
+        else:
+            missing.append(name)
+    return missing
+
+
+# ---------------------------------------------------------------------------
+# Getting the arrays
+# ---------------------------------------------------------------------------
+
+def _how_to_point_at_a_copy():
+    names = ", ".join(_FILES)
+    return (
+        f"To use a local copy, put the four uncompressed files ({names}) in "
+        f"DIR/MNIST/raw/ and pass root=DIR to load_mnist(), run the scripts with "
+        f"--data-dir DIR, or set {DATA_DIR_ENV}=DIR."
+    )
+
+
+def _one_line(err):
+    """An exception as ``Type: message`` on a single line."""
+    text = " ".join(str(err).split())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    return f"{type(err).__name__}: {text}"
+
+
+def _load_with_torchvision(MNIST, root, raw_dir, download):
+    """Let torchvision find (or fetch) the files; return uint8 images and labels."""
+    arrays = {}
+    try:
+        for split in ("train", "test"):
+            ds = MNIST(root, train=(split == "train"), download=download)
+            arrays[split] = (ds.data.numpy(), ds.targets.numpy())
+    except (OSError, RuntimeError) as err:
+        # No network: torchvision raises RuntimeError("Error downloading ..."),
+        # or a URLError / OSError escapes from the download itself.
+        raise FileNotFoundError(
+            f"MNIST not found in {raw_dir} and the download failed "
+            f"({_one_line(err)}). " + _how_to_point_at_a_copy()
+        ) from err
+    _validate_present_files(raw_dir)  # also check what was just downloaded
+    return arrays
+
+
+def _load_with_numpy(raw_dir):
+    """Read the four IDX files directly; return uint8 images and int64 labels."""
+    arrays = {}
+    for split, (image_name, label_name) in _SPLITS.items():
+        images = _read_idx_images(os.path.join(raw_dir, image_name), _FILES[image_name][1])
+        labels = _read_idx_labels(os.path.join(raw_dir, label_name), _FILES[label_name][1])
+        arrays[split] = (images, labels)
+    return arrays
+
+
+def _change_one_hot_label(t, dtype):
+    """Labels (N,) -> one-hot rows (N, 10): row i has a 1 in column t[i]."""
+    T = np.zeros((t.size, NUM_CLASSES), dtype=dtype)
+    T[np.arange(t.size), t] = 1
+    return T
+
+
+def load_mnist(normalize=True, flatten=True, one_hot_label=False,
+               root=None, download=True, dtype=np.float32):
+    """Load MNIST as ``(x_train, t_train), (x_test, t_test)``.
+
+    Parameters
+    ----------
+    normalize : bool
+        True: pixels become ``dtype`` values in [0, 1] (x / 255).
+        False: pixels stay uint8 in 0..255 (``dtype`` is then not used for them).
+    flatten : bool
+        True: images have shape (N, 784).  False: (N, 1, 28, 28).
+    one_hot_label : bool
+        False: labels are int64 of shape (N,) with values 0..9.
+        True: labels are one-hot rows of shape (N, 10) in ``dtype``.
+    root : str or path-like, optional
+        Directory that contains ``MNIST/raw/``.  Default: ``default_data_dir()``.
+    download : bool
+        Download the files (via torchvision) if they are missing.
+    dtype : NumPy float type
+        Type of normalized images and of one-hot labels.
+
+    Raises
+    ------
+    ValueError
+        A file is present but truncated or corrupt (delete it and retry).
+    FileNotFoundError
+        Files are missing and could not be downloaded.
+    """
+    root = os.path.abspath(os.path.expanduser(os.fspath(default_data_dir() if root is None else root)))
+    raw_dir = _raw_dir(root)
+    missing = _validate_present_files(raw_dir)  # ValueError on a bad file
+
+    try:
+        from torchvision.datasets import MNIST
+    except ImportError:
+        MNIST = None
+
+    if missing and not download:
+        raise FileNotFoundError(
+            f"MNIST not found in {raw_dir} (missing: {', '.join(missing)}) and "
+            f"download=False, so nothing was downloaded. " + _how_to_point_at_a_copy()
+        )
+    if missing and MNIST is None:
+        raise FileNotFoundError(
+            f"MNIST not found in {raw_dir} (missing: {', '.join(missing)}), and "
+            f"downloading it needs torchvision: pip install torchvision. "
+            + _how_to_point_at_a_copy()
+        )
+
+    if MNIST is not None:
+        arrays = _load_with_torchvision(MNIST, root, raw_dir, download)
+    else:
+        arrays = _load_with_numpy(raw_dir)
+
+    out = []
+    for split in ("train", "test"):
+        x, t = arrays[split]
+        x = np.ascontiguousarray(x, dtype=np.uint8)
+        t = np.asarray(t, dtype=np.int64)
+        if normalize:
+            x = x.astype(dtype)
+            x /= 255.0
+        x = x.reshape(-1, IMG_SIZE) if flatten else x.reshape(-1, 1, IMG_ROWS, IMG_COLS)
+        if one_hot_label:
+            t = _change_one_hot_label(t, dtype)
+        out.append((x, t))
+    return tuple(out)
