@@ -62,8 +62,11 @@ class TwoLayerNet(Network):
         return dict(zip(names, grads))
 
     def gradient(self, x, t):
-        """Gradients by backpropagation (5.7.2): forward, then backward through the layers."""
-        self.loss(x, t)
+        """Gradients by backpropagation (5.7.2): forward, then backward through the layers.
+
+        The loss of that forward pass is kept as ``last_loss``.
+        """
+        self.last_loss = self.loss(x, t).detach()
         dout = self.lastLayer.backward(1)
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
