@@ -7,26 +7,38 @@ from . import functions
 from . import gates
 from . import gradient
 from . import layers
+from . import batch_normalization
+from . import dropout
 from . import mnist
 from . import network_base
 from . import optimizer
 from . import serialization
 from . import weight_init
+from . import progress
 from . import three_layer_net
 from . import two_layer_net
+from . import multi_layer_net_extend
+from . import multi_layer_net
+from . import trainer
 from .functions import *  # noqa: F401,F403
 from .gates import *  # noqa: F401,F403
 from .gradient import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
+from .batch_normalization import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
 from .mnist import *  # noqa: F401,F403
 from .network_base import *  # noqa: F401,F403
 from .optimizer import *  # noqa: F401,F403
 from .serialization import *  # noqa: F401,F403
 from .weight_init import *  # noqa: F401,F403
+from .progress import *  # noqa: F401,F403
 from .three_layer_net import *  # noqa: F401,F403
 from .two_layer_net import *  # noqa: F401,F403
+from .multi_layer_net_extend import *  # noqa: F401,F403
+from .multi_layer_net import *  # noqa: F401,F403
+from .trainer import *  # noqa: F401,F403
 
 BACKEND = "torch"
 
-__all__ = sorted({name for module in (functions, gates, gradient, layers, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net)
+__all__ = sorted({name for module in (functions, gates, gradient, layers, batch_normalization, dropout, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer)
                   for name in module.__all__} | {"BACKEND"})

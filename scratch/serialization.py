@@ -11,7 +11,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["save_params", "load_params", "LAYOUT_KEY"]
+__all__ = ["save_params", "load_params", "is_book_file", "LAYOUT_KEY"]
 
 LAYOUT_KEY = "__layout__"
 _OUR_LAYOUT = "out_in"
@@ -32,6 +32,15 @@ def save_params(path, params):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def is_book_file(path):
+    """True for a file in the book's layout (no ``__layout__`` entry): 2-D weights stored (in, out)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no parameter file at {path}")
+    with np.load(path, allow_pickle=False) as data:
+        return LAYOUT_KEY not in data.files
 
 
 def load_params(path):

@@ -1,0 +1,70 @@
+"""Dropout (6.4.3), with PyTorch's operators: ``F.dropout``'s arithmetic, a mask you can see.
+
+``F.dropout`` on the CPU (ATen ``_dropout_impl``) draws
+``noise = empty_like(x).bernoulli_(1 - p)``, divides it in place,
+``noise.div_(1 - p)``, and returns ``x * noise``. It cannot take a mask or a
+generator, so this layer performs exactly those tensor operations itself:
+with the same generator state its output equals ``F.dropout``'s bit for bit,
+and a mask given to ``forward`` is used in place of the draw.
+
+    inverted (``F.dropout``):  y = x * (mask / (1 - p)),   test: y = x
+    book (``inverted=False``): y = x * mask,               test: y = x * (1 - p)
+
+Gradients come from autograd.
+"""
+import torch
+import torch.nn.functional as F
+
+from scratch.dropout import check_mask, check_ratio
+
+from ._tensor import backprop, to_numpy, track
+
+__all__ = ["Dropout"]
+
+
+class Dropout:
+    """Dropout layer (6.4.3); ``inverted=True`` (default) is ``F.dropout``, False the book's.
+
+    The mask (True = keep, probability 1 - p) is drawn with ``bernoulli_``
+    from the layer's own ``torch.Generator`` seeded with ``seed``, unless
+    ``forward`` is given one (``mask=``, training only). p = 1 (inverted) gives x * 0
+    whatever the mask, like ``F.dropout``; the test pass of the inverted
+    version is ``F.dropout(x, p, training=False)``, the identity.
+    """
+
+    def __init__(self, dropout_ratio=0.5, inverted=True, seed=None):
+        self.dropout_ratio = check_ratio(dropout_ratio)
+        self.inverted = inverted
+        self.generator = torch.Generator()
+        if seed is None:
+            self.generator.seed()
+        else:
+            self.generator.manual_seed(seed)
+        self.mask = None
+        self.x = None
+        self.out = None
+
+    def forward(self, x, train_flg=True, mask=None):
+        self.x = track(x)
+        p = self.dropout_ratio
+        if train_flg:
+            if mask is None:
+                noise = torch.empty_like(self.x).bernoulli_(1 - p, generator=self.generator)
+                self.mask = noise.bool()
+            else:
+                self.mask = torch.from_numpy(check_mask(to_numpy(mask), tuple(self.x.shape)))
+            noise = self.mask.to(self.x.dtype)
+            if not self.inverted:
+                self.out = self.x * noise
+            elif p == 1:
+                self.out = self.x * torch.zeros((), dtype=self.x.dtype)
+            else:
+                self.out = self.x * noise.div_(1 - p)
+        else:
+            self.mask = None
+            self.out = F.dropout(self.x, p, training=False) if self.inverted else self.x * (1 - p)
+        return self.out
+
+    def backward(self, dout):
+        (dx,) = backprop(self.out, (self.x,), dout)
+        return dx

@@ -1,0 +1,138 @@
+"""Batch Normalization (6.3), like PyTorch's ``F.batch_norm`` / ``nn.BatchNorm1d`` / ``nn.BatchNorm2d``.
+
+Training (6.3.1), per channel c over the batch (and over H, W for images):
+
+    mu = mean(x),  var = mean((x - mu)^2)          (biased variance)
+    xn = (x - mu) / sqrt(var + eps),  out = gamma * xn + beta
+
+and the running statistics used at test time move towards the batch's:
+
+    running_mean = momentum * running_mean + (1 - momentum) * mu
+    running_var  = momentum * running_var  + (1 - momentum) * var * n / (n - 1)
+
+Backward is the book's computational graph (6.3.2, Frederik Kratzert's
+derivation), vectorised and reduced over every axis but the channel axis.
+"""
+import numpy as np
+
+from ._checks import check_dtype_matches
+
+__all__ = ["BatchNormalization"]
+
+
+class BatchNormalization:
+    """Batch Normalization layer (6.3); PyTorch's semantics where the book differs.
+
+    ``gamma`` and ``beta`` have shape (C,) and are shared with the network
+    (not copied). Input is (N, C) or (N, C, H, W) (any (N, C, ...) works):
+    statistics are taken per channel over every other axis, like
+    ``BatchNorm1d`` / ``BatchNorm2d``. How the book differs:
+
+    * 4-D input: the book reshapes (N, C, H, W) to (N, C*H*W) and normalises
+      every element position separately (gamma of shape C*H*W); here, as in
+      ``BatchNorm2d``, one mean/variance and one gamma/beta per channel.
+    * ``eps``: the book writes ``np.sqrt(var + 10e-7)`` (1e-6); PyTorch's
+      default, used here, is 1e-5.
+    * ``momentum``: same meaning as the book (weight of the old value, 0.9);
+      PyTorch's ``momentum`` is the weight of the batch value, 1 - momentum.
+    * running variance: PyTorch (and this layer) moves it towards the
+      unbiased batch variance var * n / (n - 1), n = values per channel; the
+      book uses the biased var. ``book_running_var=True`` keeps the book's.
+      The output is normalised with the biased var in both.
+    * initial statistics: ``None`` gives running_mean = 0 and running_var = 1
+      like PyTorch; the book starts running_var at 0 too. Given arrays are
+      copied; read the current values from ``layer.running_mean`` and
+      ``layer.running_var``.
+
+    ``forward(x, train_flg=False)`` normalises with the running statistics
+    and leaves them alone; ``backward`` then gives the gradients of that
+    affine map. After ``backward``, ``dgamma`` and ``dbeta`` hold the
+    parameter gradients.
+    """
+
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None,
+                 eps=1e-5, book_running_var=False):
+        if not isinstance(gamma, np.ndarray) or not isinstance(beta, np.ndarray):
+            raise TypeError("BatchNormalization needs gamma and beta as NumPy arrays (shared with the network)")
+        if gamma.ndim != 1 or beta.shape != gamma.shape:
+            raise ValueError(f"BatchNormalization needs gamma and beta of shape (C,), "
+                             f"got gamma {gamma.shape} and beta {beta.shape}")
+        if gamma.dtype.kind != "f" or beta.dtype != gamma.dtype:
+            raise TypeError(f"BatchNormalization needs floating gamma and beta of one dtype, "
+                            f"got gamma {gamma.dtype} and beta {beta.dtype}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
+        if not eps >= 0:
+            raise ValueError(f"eps must be >= 0, got {eps}")
+        self.gamma, self.beta = gamma, beta
+        self.momentum, self.eps = float(momentum), float(eps)  # Python floats: float32 stays float32
+        self.book_running_var = book_running_var
+        channels = gamma.shape[0]
+        self.running_mean = self._statistic(running_mean, np.zeros, channels, "running_mean")
+        self.running_var = self._statistic(running_var, np.ones, channels, "running_var")
+
+        # kept by forward for backward
+        self.batch_size = None  # values per channel in the last training batch
+        self.xc = None
+        self.xn = None
+        self.std = None
+        self.axes = None
+        self.dgamma = None
+        self.dbeta = None
+
+    def _statistic(self, value, default, channels, name):
+        if value is None:
+            return default(channels, dtype=self.gamma.dtype)
+        value = np.asarray(value)
+        if value.shape != (channels,):
+            raise ValueError(f"BatchNormalization: {name} must have shape ({channels},), got {value.shape}")
+        check_dtype_matches(value, self.gamma, "BatchNormalization", name)
+        return value.copy()
+
+    def _check_input(self, x):
+        if x.ndim < 2 or x.shape[1] != self.gamma.shape[0]:
+            raise ValueError(f"BatchNormalization expects input of shape (N, {self.gamma.shape[0]}) or "
+                             f"(N, {self.gamma.shape[0]}, H, W), got {x.shape}")
+        check_dtype_matches(x, self.gamma, "BatchNormalization")
+
+    def forward(self, x, train_flg=True):
+        self._check_input(x)
+        self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channel axis
+        shape = (1, -1) + (1,) * (x.ndim - 2)     # (C,) -> broadcastable against x
+        if train_flg:
+            n = x.size // x.shape[1]
+            if n < 2:
+                raise ValueError(f"BatchNormalization needs more than 1 value per channel when training, "
+                                 f"got input of shape {x.shape}")
+            mu = x.mean(axis=self.axes)
+            xc = x - mu.reshape(shape)
+            var = np.mean(xc ** 2, axis=self.axes)
+            std = np.sqrt(var + self.eps)
+
+            running_var = var if self.book_running_var else var * n / (n - 1)
+            self.running_mean[...] = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var[...] = self.momentum * self.running_var + (1 - self.momentum) * running_var
+            self.batch_size = n
+        else:
+            xc = x - self.running_mean.reshape(shape)
+            std = np.sqrt(self.running_var + self.eps)
+            self.batch_size = None  # eval: mu and std do not depend on x
+
+        self.xc = xc
+        self.std = std.reshape(shape)
+        self.xn = xc / self.std
+        return self.gamma.reshape(shape) * self.xn + self.beta.reshape(shape)
+
+    def backward(self, dout):
+        axes, std = self.axes, self.std
+        self.dbeta = dout.sum(axis=axes)
+        self.dgamma = np.sum(self.xn * dout, axis=axes)
+        dxn = self.gamma.reshape(std.shape) * dout
+        dxc = dxn / std
+        if self.batch_size is None:  # eval mode: out = gamma * (x - running_mean) / std + beta
+            return dxc
+        dstd = -np.sum((dxn * self.xc) / (std * std), axis=axes, keepdims=True)
+        dvar = 0.5 * dstd / std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=axes, keepdims=True)
+        return dxc - dmu / self.batch_size
