@@ -47,9 +47,10 @@ class Network:
         missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
         if missing or extra:
             raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        values = {name: as_tensor(new[name]).detach() for name in self.params}
+        for name, param in self.params.items():  # check everything first: all or nothing
+            if tuple(values[name].shape) != tuple(param.shape):
+                raise ValueError(f"{name}: expected shape {tuple(param.shape)}, file has {tuple(values[name].shape)}")
         for name, param in self.params.items():
-            value = as_tensor(new[name]).detach()
-            if tuple(value.shape) != tuple(param.shape):
-                raise ValueError(f"{name}: expected shape {tuple(param.shape)}, file has {tuple(value.shape)}")
-            param.copy_(value)
+            param.copy_(values[name])
         return self

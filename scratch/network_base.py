@@ -44,9 +44,10 @@ class Network:
         missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
         if missing or extra:
             raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        values = {name: np.asarray(new[name]) for name in self.params}
+        for name, param in self.params.items():  # check everything first: all or nothing
+            if values[name].shape != param.shape:
+                raise ValueError(f"{name}: expected shape {param.shape}, file has {values[name].shape}")
         for name, param in self.params.items():
-            value = np.asarray(new[name])
-            if value.shape != param.shape:
-                raise ValueError(f"{name}: expected shape {param.shape}, file has {value.shape}")
-            param[...] = value
+            param[...] = values[name]
         return self

@@ -1,0 +1,142 @@
+"""Shared helpers for the parity tests: tolerances, comparison, seeded generators, book weights.
+
+``assert_close(actual, expected, dtype)`` is the one comparison every parity
+test uses: ``actual`` from the NumPy backend, ``expected`` from the PyTorch
+backend (PyTorch's semantics is the truth). Tolerances are fixed by dtype:
+rtol 1e-10 for float64, 1e-5 for float32.
+
+Set DLFS_PARITY_REPORT=1 to print, at the end of the run, the largest
+relative error each component showed (scripts and CI can read it).
+"""
+import os
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import torch
+
+__all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_same_error",
+           "make_rng", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file"]
+
+# (name, dtype) rows for ``parameterized.expand``: every numeric test runs in both.
+DTYPES = [("float64", np.float64), ("float32", np.float32)]
+
+RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+
+SEED = 20240611
+
+# (component, dtype name) -> largest relative error seen, for DLFS_PARITY_REPORT.
+PARITY_ERRORS = defaultdict(float)
+
+
+def to_numpy(x):
+    """A NumPy array for a tensor (detached), array or scalar."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def max_rel_error(actual, expected):
+    """max |actual - expected| / max |expected| (the plain difference when ``expected`` is all 0)."""
+    a = to_numpy(actual).astype(np.float64)
+    b = to_numpy(expected).astype(np.float64)
+    diff = float(np.max(np.abs(a - b), initial=0.0))
+    scale = float(np.max(np.abs(b), initial=0.0))
+    return diff / scale if scale > 0 else diff
+
+
+def _component():
+    """'layers.Affine' for parity_tests/test_layers.py::TestAffine::..., from pytest's own variable."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "unknown")
+    parts = current.split(" ")[0].split("::")
+    module = os.path.basename(parts[0]).removesuffix(".py").removeprefix("test_")
+    if len(parts) > 2:
+        return f"{module}.{parts[1].removeprefix('Test')}"
+    return module
+
+
+def assert_close(actual, expected, dtype, rtol=None, atol=None, what="", check_dtype=True,
+                 component=None):
+    """Assert |actual - expected| <= atol + rtol * |expected| elementwise, shapes equal.
+
+    ``rtol`` defaults to 1e-10 (float64) or 1e-5 (float32). ``atol`` defaults to
+    rtol * max|expected|: the rounding error of a sum or product of many terms
+    scales with the size of the terms, not with the (possibly cancelled)
+    result, so an element near 0 is judged against the array's magnitude.
+    An ``expected`` of all zeros must then be matched exactly.
+    With ``check_dtype`` both sides must have ``dtype`` (float32 stays float32).
+    """
+    dtype = np.dtype(dtype)
+    a, b = to_numpy(actual), to_numpy(expected)
+    label = f"{what}: " if what else ""
+    assert a.shape == b.shape, f"{label}shape {a.shape} != {b.shape}"
+    if check_dtype:
+        assert a.dtype == dtype, f"{label}first result is {a.dtype}, expected {dtype}"
+        assert b.dtype == dtype, f"{label}second result is {b.dtype}, expected {dtype}"
+    rtol = RTOL[dtype] if rtol is None else rtol
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    scale = float(np.max(np.abs(b64), initial=0.0))
+    atol = rtol * scale if atol is None else atol
+    err = max_rel_error(a64, b64)
+    key = (component or _component(), dtype.name)
+    PARITY_ERRORS[key] = max(PARITY_ERRORS[key], err)
+    bad = ~(np.abs(a64 - b64) <= atol + rtol * np.abs(b64))
+    if np.any(bad):
+        i = np.unravel_index(np.argmax(np.where(bad, np.abs(a64 - b64), -1)), a.shape) if a.ndim else ()
+        raise AssertionError(
+            f"{label}{int(bad.sum())} of {a.size} elements differ (rtol {rtol:g}, atol {atol:g}); "
+            f"worst at {i}: {a64[i]!r} vs {b64[i]!r}; max relative error {err:.3g}")
+
+
+def assert_same_error(call_scratch, call_reference, expected=(ValueError, TypeError), match=None):
+    """Both calls raise the same exception class, one of ``expected``; returns the two errors."""
+    errors = []
+    for call in (call_scratch, call_reference):
+        with pytest.raises(expected) as info:
+            call()
+        if match is not None:
+            assert match in str(info.value).lower(), f"{match!r} not in the message {str(info.value)!r}"
+        errors.append(info.value)
+    assert type(errors[0]) is type(errors[1]), \
+        f"NumPy backend raised {type(errors[0]).__name__}, PyTorch backend {type(errors[1]).__name__}"
+    return errors
+
+
+def make_rng(seed=SEED):
+    """A NumPy generator with a fixed seed (for parameterized tests, which cannot take fixtures)."""
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator: every run draws the same numbers."""
+    return make_rng()
+
+
+# The book's published weights (../shared/book-weights beside the checkout).
+BOOK_WEIGHTS_ENV = "DLFS_BOOK_WEIGHTS_DIR"
+BOOK_WEIGHTS_SKIP_REASON = (f"set {BOOK_WEIGHTS_ENV} to the directory holding the book's weights "
+                            "(ch03_sample_weight.npz, ...; ../shared/book-weights beside the checkout)")
+
+requires_book_weights = pytest.mark.skipif(not os.environ.get(BOOK_WEIGHTS_ENV),
+                                           reason=BOOK_WEIGHTS_SKIP_REASON)
+
+
+def book_weight_file(name):
+    """Path of one of the book's weight files; skips when the variable is unset, fails when the file is missing."""
+    directory = os.environ.get(BOOK_WEIGHTS_ENV)
+    if not directory:
+        pytest.skip(BOOK_WEIGHTS_SKIP_REASON)
+    path = os.path.join(directory, name)
+    if not os.path.isfile(path):
+        pytest.fail(f"{BOOK_WEIGHTS_ENV}={directory} but {path} does not exist")
+    return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """With DLFS_PARITY_REPORT=1: the largest relative error per component and dtype."""
+    if not os.environ.get("DLFS_PARITY_REPORT") or not PARITY_ERRORS:
+        return
+    terminalreporter.section("largest parity errors (max |a-b| / max |b|)")
+    for (component, dtype), err in sorted(PARITY_ERRORS.items()):
+        terminalreporter.write_line(f"{component:45s} {dtype:8s} {err:.3e}")
