@@ -1,0 +1,209 @@
+"""Convolution and max-pooling layers (7.4.3, 7.4.4), built on im2col.
+
+Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
+``backward(dout)`` returning dx, and the convolution's parameter gradients in
+``dW`` and ``db``. How they differ from the book:
+
+* ``Convolution`` expands the input in ``F.unfold``'s layout,
+  (N, C*FH*FW, OH*OW), the transpose of the book's col for each image, and
+  computes out[n] = W_col col[n] with W_col = W.reshape(FN, C*FH*FW). The long
+  OH*OW axis stays contiguous and the output comes out as (N, FN, OH, OW)
+  directly, without the book's final transpose. ``need_dx = False`` skips the
+  col2im of the backward pass (a network's first layer needs no dx).
+* ``Pooling`` pads with -infinity, as PyTorch's ``max_pool2d`` does (the book
+  pads with 0, which can beat negative inputs, and its backward fails for
+  pad > 0), and accepts only pad <= pool/2, PyTorch's rule. Among equal
+  maxima the gradient goes to the first one in row-major window order, a NaN
+  window sends it to its last NaN: exactly the choice of PyTorch's CPU kernel.
+"""
+import numpy as np
+
+from ._checks import check_dtype_matches
+from .im2col import _count, _fold_unfolded, _output_shape, _unfold
+
+__all__ = ["Convolution", "Pooling"]
+
+
+def _check_float_input(x, who):
+    """``x`` as a floating NumPy array; its shape is checked by ``_output_shape``."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who} expects floating-point input, got dtype {x.dtype}")
+    return x
+
+
+def _check_dout(dout, out_shape, who):
+    """``dout`` as an array of the forward output's shape, never broadcast."""
+    dout = np.asarray(dout)
+    if dout.shape != out_shape:
+        raise ValueError(f"{who}.backward: dout of shape {dout.shape} does not match "
+                         f"the forward output shape {out_shape}")
+    return dout
+
+
+def _check_pool(pool_h, pool_w, stride, pad):
+    """Validated (pool_h, pool_w, stride, pad); PyTorch's rule pad <= pool // 2."""
+    pool_h, pool_w = _count(pool_h, "pool_h", 1), _count(pool_w, "pool_w", 1)
+    stride, pad = _count(stride, "stride", 1), _count(pad, "pad", 0)
+    if pad > pool_h // 2 or pad > pool_w // 2:
+        raise ValueError(f"Pooling: pad should be at most half of the pool size (PyTorch's rule), "
+                         f"got pad={pad} for a {pool_h}x{pool_w} pool")
+    return pool_h, pool_w, stride, pad
+
+
+class Convolution:
+    """Convolution layer (7.4.3): out[n, f] = sum_c W[f, c] * x[n, c] + b[f].
+
+    ``W`` has shape (FN, C, FH, FW) and ``b`` shape (FN,), as in the book and
+    ``F.conv2d``. Forward: col = im2col(x) (as (N, C*FH*FW, OH*OW)),
+    out = W_col col + b. Backward: db = sum of dout over n, y, x;
+    dW = sum_n dout[n] col[n]^T; dx = col2im(W_col^T dout).
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        if W.ndim != 4 or b.shape != (W.shape[0],):
+            raise ValueError(f"Convolution needs W of shape (FN, C, FH, FW) and b of shape (FN,), "
+                             f"got W {W.shape} and b {b.shape}")
+        if W.dtype != b.dtype:
+            raise TypeError(f"Convolution: W is {W.dtype} but b is {b.dtype}")
+        self.W, self.b = W, b
+        self.stride = _count(stride, "stride", 1)
+        self.pad = _count(pad, "pad", 0)
+        self.need_dx = True
+        self.x = None
+        self.col = None
+        self.col_W = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        x = _check_float_input(x, "Convolution")
+        FN, C, FH, FW = self.W.shape
+        N, _, _, _, out_h, out_w = _output_shape(x.shape, FH, FW, self.stride, self.pad, "Convolution")
+        if x.shape[1] != C:
+            raise ValueError(f"Convolution: filters expect {C} input channels, got input of shape {x.shape}")
+        check_dtype_matches(x, self.W, "Convolution")
+        self.x = x
+        self.col = _unfold(x, FH, FW, self.stride, self.pad)  # (N, C*FH*FW, OH*OW)
+        self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
+        out = np.matmul(self.col_W, self.col)  # (N, FN, OH*OW)
+        out += self.b[:, None]
+        return out.reshape(N, FN, out_h, out_w)
+
+    def backward(self, dout):
+        FN, C, FH, FW = self.W.shape
+        N = self.x.shape[0]
+        out_h, out_w = _output_shape(self.x.shape, FH, FW, self.stride, self.pad, "Convolution")[4:]
+        dout = _check_dout(dout, (N, FN, out_h, out_w), "Convolution")
+        check_dtype_matches(dout, self.W, "Convolution", "dout")
+        dout = dout.reshape(N, FN, out_h * out_w)
+        self.db = dout.sum(axis=(0, 2))
+        self.dW = np.matmul(dout, self.col.transpose(0, 2, 1)).sum(axis=0).reshape(self.W.shape)
+        if not self.need_dx:
+            return None
+        dcol = np.matmul(self.col_W.T, dout)  # (N, C*FH*FW, OH*OW)
+        return _fold_unfolded(dcol, self.x.shape, FH, FW, self.stride, self.pad, out_h, out_w)
+
+
+class Pooling:
+    """Max pooling (7.4.4): the maximum of each pool_h x pool_w window, like ``F.max_pool2d``.
+
+    Forward takes the elementwise maximum of the pool_h*pool_w strided views
+    of the (-inf padded) input, one per window offset: no im2col copy.
+    Backward sends dout[n, c, y, x] to the position of the window's maximum;
+    windows that overlap (stride < pool) add up. Ties go to the first maximum
+    in row-major window order (zeros after ReLU are common ties), a window
+    holding NaN sends its gradient to its last NaN, and a window of -inf only
+    to its first real (unpadded) position: PyTorch's CPU kernel keeps the
+    first position with ``val > maxval || isnan(val)`` starting from -inf.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=2, pad=0):
+        self.pool_h, self.pool_w, self.stride, self.pad = _check_pool(pool_h, pool_w, stride, pad)
+        self.x = None
+        self.out = None
+        self._padded = None
+
+    def _offsets(self, out_h, out_w):
+        """(k, slices) for each window offset (i, j) in row-major order, k = i*pool_w + j."""
+        s = self.stride
+        for i in range(self.pool_h):
+            for j in range(self.pool_w):
+                yield i * self.pool_w + j, (slice(None), slice(None),
+                                            slice(i, i + s * (out_h - 1) + 1, s),
+                                            slice(j, j + s * (out_w - 1) + 1, s))
+
+    def forward(self, x):
+        x = _check_float_input(x, "Pooling")
+        out_h, out_w = _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling")[4:]
+        p = self.pad
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf) if p else x
+        views = [xp[sl] for _, sl in self._offsets(out_h, out_w)]
+        if len(views) == 1:
+            out = views[0].copy()
+        else:
+            out = np.maximum(views[0], views[1])  # NaN propagates, as in PyTorch
+            for v in views[2:]:
+                np.maximum(out, v, out=out)
+        self.x, self._padded, self.out = x, xp, out
+        return out
+
+    def backward(self, dout):
+        xp, out, s, p = self._padded, self.out, self.stride, self.pad
+        dout = _check_dout(dout, out.shape, "Pooling")
+        out_h, out_w = out.shape[2:]
+        overlap = s < self.pool_h or s < self.pool_w
+        # with stride == pool and no remainder, every pixel lies in exactly one window
+        covered = (not overlap and s == self.pool_h == self.pool_w
+                   and xp.shape[2] == s * out_h and xp.shape[3] == s * out_w)
+        dxp = (np.empty if covered else np.zeros)(xp.shape, dtype=xp.dtype)
+        finite = np.isfinite(dout).all()  # then dout * hit is dout or 0 (inf * 0 would be NaN)
+        last = self.pool_h * self.pool_w - 1
+        free = None  # windows whose maximum has not been claimed yet
+        for k, sl in self._offsets(out_h, out_w):
+            hit = xp[sl] == out
+            if free is None:
+                free = ~hit
+            else:
+                hit &= free
+                if k < last:
+                    free ^= hit
+            if overlap:
+                dxp[sl] += dout * hit if finite else np.where(hit, dout, 0)
+            elif finite:
+                np.multiply(dout, hit, out=dxp[sl])
+            else:
+                dxp[sl] = np.where(hit, dout, 0)
+        self._nan_windows(dxp, dout)
+        self._all_minus_inf_windows(dxp, dout)
+        H, W = self.x.shape[2:]
+        return dxp[:, :, p:H + p, p:W + p] if p else dxp
+
+    def _nan_windows(self, dxp, dout):
+        """A window holding NaN sends its gradient to its last NaN (NaN == NaN is False above)."""
+        nan = np.isnan(self.out)
+        if not nan.any():
+            return
+        out_h, out_w = self.out.shape[2:]
+        for k, sl in reversed(list(self._offsets(out_h, out_w))):
+            hit = np.isnan(self._padded[sl]) & nan
+            nan ^= hit
+            dxp[sl] += np.where(hit, dout, 0)
+
+    def _all_minus_inf_windows(self, dxp, dout):
+        """A window of -inf only: PyTorch picks its first unpadded position, not the padding."""
+        if not self.pad:
+            return
+        lost = np.isneginf(self.out)
+        if not lost.any():
+            return
+        # the loop in backward gave these windows' gradient to offset 0 (dropped if padding);
+        # the first unpadded offset of window (y, x) is (max(0, pad - y*s), max(0, pad - x*s))
+        out_h, out_w = self.out.shape[2:]
+        first_i = np.maximum(0, self.pad - self.stride * np.arange(out_h))[:, None]
+        first_j = np.maximum(0, self.pad - self.stride * np.arange(out_w))[None, :]
+        first = first_i * self.pool_w + first_j  # (out_h, out_w)
+        for k, sl in self._offsets(out_h, out_w):
+            if k > 0 and np.any(first == k):
+                hit = lost & (first == k)
+                dxp[sl] += np.where(hit, dout, 0)
