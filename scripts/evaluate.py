@@ -1,0 +1,41 @@
+"""Accuracy of saved weights on the 10000 MNIST test images (the book's ch03/neuralnet_mnist.py).
+
+    python scripts/evaluate.py --backend torch --model three_layer --weights ch03_sample_weight.npz
+    accuracy: 0.9352
+"""
+import os
+
+import _common
+
+DESCRIPTION = """Load weights into a network and print its accuracy on the 10000 MNIST
+test images as 'accuracy: 0.xxxx'. Takes the book's published weights
+(e.g. ch03_sample_weight.npz with --model three_layer) and the .npz files
+train.py saves (give the same --hidden-size and --activation as in training)."""
+
+
+def parse_args(argv=None):
+    parser = _common.ArgumentParser(prog="evaluate.py", description=DESCRIPTION)
+    _common.add_backend_argument(parser)
+    _common.add_model_arguments(parser, trainable_only=False)
+    parser.add_argument("--weights", metavar="PATH", required=True, help="the .npz parameter file")
+    _common.add_data_arguments(parser)
+    parser.set_defaults(weight_init_std=0.01, seed=0)  # the initial weights are overwritten by --weights
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.weights):
+        parser.error(f"no weights file at {args.weights}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    spec = _common.MODELS[args.model]
+    backend = _common.load_backend(args.backend)
+    network = spec.build(backend, args)
+    if not spec.takes_weight_file:
+        network.load_params(args.weights)
+    _, (x_test, t_test) = _common.load_data(args, spec.flatten)
+    print(f"accuracy: {network.accuracy(x_test, t_test):.4f}")
+
+
+if __name__ == "__main__":
+    _common.run_main(main)

@@ -1,0 +1,165 @@
+"""Train a network on MNIST with minibatch SGD, the book's loop (ch04/ch05 train_neuralnet.py).
+
+Each iteration draws a random minibatch, computes the gradients by
+backpropagation, ``network.gradient(x, t)``, and lets SGD update the
+parameters; once per epoch it measures train and test accuracy. Either
+backend runs the same loop on the same minibatches, so the two can be
+compared run against run.
+
+    python scripts/train.py --backend scratch --model two_layer --iters 10000
+"""
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+import _common
+
+DESCRIPTION = """Train a network on MNIST with minibatch SGD, as in the book's
+ch04/ch05 train_neuralnet.py: random minibatches (the same indices for both
+backends with the same --seed), gradients by backpropagation, one table row
+per epoch with train and test accuracy. Saves the final weights (.npz) and the
+curves (.png) and ends with the line 'test accuracy: 0.xxxx'."""
+
+
+def parse_args(argv=None):
+    parser = _common.ArgumentParser(prog="train.py", description=DESCRIPTION)
+    _common.add_backend_argument(parser)
+    _common.add_model_arguments(parser, trainable_only=True)
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=_common.positive_int, default=None,
+                        help="number of SGD updates (default 10000, as in the book)")
+    length.add_argument("--epochs", type=_common.positive_int, default=None,
+                        help="number of epochs instead: epochs * train_size / batch_size updates")
+    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+                        help="minibatch size (default 100)")
+    parser.add_argument("--lr", type=_common.positive_float, default=0.1,
+                        help="SGD learning rate (default 0.1)")
+    parser.add_argument("--weight-init-std", type=_common.positive_float, default=0.01,
+                        help="initial weights are this times N(0, 1) draws (default 0.01)")
+    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+                        help="seeds the weight initialisation and the minibatch draws (default 0)")
+    parser.add_argument("--train-limit", type=_common.positive_int, default=None, metavar="N",
+                        help="train on the first N training images only (quick runs)")
+    _common.add_data_arguments(parser)
+    parser.add_argument("--save", metavar="PATH", default=None,
+                        help="where to save the final weights (default runs/<model>-<backend>.npz)")
+    parser.add_argument("--plot", metavar="PATH", default=None,
+                        help="where to save the loss and accuracy curves "
+                             "(default: the --save path with .png)")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw the curves")
+    parser.add_argument("--threads", type=_common.positive_int, default=None,
+                        help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (without a terminal only its final line is shown)")
+    args = parser.parse_args(argv)
+
+    if args.save is None:
+        args.save = os.path.join("runs", f"{args.model}-{args.backend}.npz")
+    if args.plot is None:
+        args.plot = os.path.splitext(args.save)[0] + ".png"
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if os.path.isdir(path):
+            parser.error(f"{option} {path} is a directory; give a file name")
+    if not args.no_plot:
+        import importlib.util
+        if importlib.util.find_spec("matplotlib") is None:
+            parser.error("drawing the curves needs matplotlib (pip install matplotlib), or pass --no-plot")
+    return args
+
+
+def plot_curves(path, losses, epochs, train_acc, test_acc, title):
+    """Loss per iteration (left) and accuracy per epoch (right), like the book's figures 4-11 and 4-12."""
+    from matplotlib.figure import Figure  # lazily: only when drawing; a bare Figure renders with Agg
+
+    fig = Figure(figsize=(10, 4), layout="tight")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    ax_loss.plot(np.arange(1, len(losses) + 1), losses, linewidth=0.6)
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_ylabel("loss")
+    ax_loss.set_title("training loss (minibatch)")
+    ax_acc.plot(epochs, train_acc, marker="o", label="train acc")
+    ax_acc.plot(epochs, test_acc, marker="s", linestyle="--", label="test acc")
+    ax_acc.set_xlabel("epochs")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.set_ylim(0, 1.0)
+    ax_acc.legend(loc="lower right")
+    fig.suptitle(title)
+    _common.save_png(fig, path)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    spec = _common.MODELS[args.model]
+    backend = _common.load_backend(args.backend, args.threads)
+
+    (x_train, t_train), (x_test, t_test) = _common.load_data(args, spec.flatten)
+    if args.train_limit is not None:
+        if args.train_limit > len(x_train):
+            raise ValueError(f"--train-limit {args.train_limit} exceeds the {len(x_train)} training images")
+        x_train, t_train = x_train[:args.train_limit], t_train[:args.train_limit]
+
+    network = spec.build(backend, args)
+    optimizer = backend.SGD(lr=args.lr)
+
+    train_size = x_train.shape[0]
+    batch_size = args.batch_size
+    iter_per_epoch = max(train_size / batch_size, 1)
+    if args.epochs is not None:
+        iters_num = math.ceil(args.epochs * iter_per_epoch)
+    else:
+        iters_num = 10000 if args.iters is None else args.iters
+    rng = np.random.default_rng(args.seed)  # minibatch draws: the same for both backends
+
+    print(f"{args.model} ({args.backend} backend, {args.dtype}): {iters_num} iterations, "
+          f"batch {batch_size}, lr {args.lr}, {train_size} training images, "
+          f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}")
+    header = f"{'epoch':>7} {'iter':>7} {'loss':>9} {'train acc':>10} {'test acc':>9} {'elapsed s':>10}"
+    print(header)
+    print("-" * len(header), flush=True)
+
+    train_loss_list, epoch_list, train_acc_list, test_acc_list = [], [], [], []
+    progress = _common.Progress(iters_num, enabled=not args.no_progress)
+    start = time.perf_counter()
+    for i in range(iters_num):
+        batch_mask = rng.choice(train_size, batch_size)
+        x_batch = x_train[batch_mask]
+        t_batch = t_train[batch_mask]
+
+        grads = network.gradient(x_batch, t_batch)  # backpropagation
+        optimizer.update(network.params, grads)
+
+        with _common.no_grad(args.backend):
+            loss = float(network.loss(x_batch, t_batch))
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss} at iteration {i + 1}; lower --lr")
+        train_loss_list.append(loss)
+        progress.update(i + 1, loss)
+
+        if i % iter_per_epoch == 0 or i == iters_num - 1:  # the book's test, plus the final weights
+            train_acc = network.accuracy(x_train, t_train)
+            test_acc = network.accuracy(x_test, t_test)
+            epoch = (i + 1) / iter_per_epoch
+            epoch_list.append(epoch)
+            train_acc_list.append(train_acc)
+            test_acc_list.append(test_acc)
+            progress.clear()
+            print(f"{epoch:7.2f} {i + 1:7d} {loss:9.4f} {train_acc:10.4f} {test_acc:9.4f} "
+                  f"{time.perf_counter() - start:10.1f}", flush=True)
+    progress.close(iters_num, train_loss_list[-1])
+    elapsed = time.perf_counter() - start
+
+    network.save_params(args.save)
+    print(f"saved weights: {args.save}")
+    if not args.no_plot:
+        plot_curves(args.plot, train_loss_list, epoch_list, train_acc_list, test_acc_list,
+                    f"{args.model}, {args.backend} backend, lr {args.lr}, batch {batch_size}")
+        print(f"saved curves: {args.plot}")
+    print(f"training time: {elapsed:.1f} s")
+    print(f"test accuracy: {test_acc_list[-1]:.4f}")
+
+
+if __name__ == "__main__":
+    _common.run_main(main)
