@@ -1,7 +1,7 @@
 """Deep Learning from Scratch in plain NumPy.
 
 Every public name of every module is re-exported here, e.g.
-``from scratch import Affine, Adam, TwoLayerNet``.
+``from scratch import Affine, Adam, SimpleConvNet``.
 """
 from . import functions
 from . import gates
@@ -9,6 +9,8 @@ from . import gradient
 from . import layers
 from . import batch_normalization
 from . import dropout
+from . import im2col
+from . import convolution
 from . import mnist
 from . import network_base
 from . import optimizer
@@ -20,25 +22,33 @@ from . import two_layer_net
 from . import multi_layer_net_extend
 from . import multi_layer_net
 from . import trainer
-from .functions import *  # noqa: F401,F403
-from .gates import *  # noqa: F401,F403
-from .gradient import *  # noqa: F401,F403
-from .layers import *  # noqa: F401,F403
-from .batch_normalization import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .mnist import *  # noqa: F401,F403
-from .network_base import *  # noqa: F401,F403
-from .optimizer import *  # noqa: F401,F403
-from .serialization import *  # noqa: F401,F403
-from .weight_init import *  # noqa: F401,F403
-from .progress import *  # noqa: F401,F403
-from .three_layer_net import *  # noqa: F401,F403
-from .two_layer_net import *  # noqa: F401,F403
-from .multi_layer_net_extend import *  # noqa: F401,F403
-from .multi_layer_net import *  # noqa: F401,F403
-from .trainer import *  # noqa: F401,F403
+from . import simple_convnet
+from . import deep_convnet
+
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, im2col, convolution, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
+
+from .functions import *  # noqa: E402,F401,F403
+from .gates import *  # noqa: E402,F401,F403
+from .gradient import *  # noqa: E402,F401,F403
+from .layers import *  # noqa: E402,F401,F403
+from .batch_normalization import *  # noqa: E402,F401,F403
+from .dropout import *  # noqa: E402,F401,F403
+from .im2col import *  # noqa: E402,F401,F403
+from .convolution import *  # noqa: E402,F401,F403
+from .mnist import *  # noqa: E402,F401,F403
+from .network_base import *  # noqa: E402,F401,F403
+from .optimizer import *  # noqa: E402,F401,F403
+from .serialization import *  # noqa: E402,F401,F403
+from .weight_init import *  # noqa: E402,F401,F403
+from .progress import *  # noqa: E402,F401,F403
+from .three_layer_net import *  # noqa: E402,F401,F403
+from .two_layer_net import *  # noqa: E402,F401,F403
+from .multi_layer_net_extend import *  # noqa: E402,F401,F403
+from .multi_layer_net import *  # noqa: E402,F401,F403
+from .trainer import *  # noqa: E402,F401,F403
+from .simple_convnet import *  # noqa: E402,F401,F403
+from .deep_convnet import *  # noqa: E402,F401,F403
 
 BACKEND = "numpy"
 
-__all__ = sorted({name for module in (functions, gates, gradient, layers, batch_normalization, dropout, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer)
-                  for name in module.__all__} | {"BACKEND"})
+__all__ = sorted({name for module in _MODULES for name in module.__all__} | {"BACKEND"})
