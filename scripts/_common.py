@@ -139,6 +139,9 @@ class ModelSpec:
     flatten: the network takes MNIST as (N, 784) rather than (N, 1, 28, 28).
     trainable: train.py may train it (three_layer is inference only).
     takes_weight_file: the constructor reads ``args.weights`` itself (no ``load_params``).
+    optimizer, lr: train.py's defaults (the book's choice for this network).
+    eval_samples: train.py measures per-epoch accuracy on this many images (None: all),
+        as the book's Trainer(evaluate_sample_num_per_epoch=...); the final test is always full.
     """
 
     build: Callable
@@ -146,6 +149,9 @@ class ModelSpec:
     summary: str
     trainable: bool = True
     takes_weight_file: bool = False
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    eval_samples: int | None = None
 
 
 MODELS = {
@@ -159,6 +165,14 @@ MODELS = {
         build=lambda backend, args: backend.ThreeLayerNet(args.weights, dtype=args.dtype),
         flatten=True, trainable=False, takes_weight_file=True,
         summary="784-50-100-10 sigmoid network of chapter 3, inference only (e.g. ch03_sample_weight.npz)"),
+    "simple_convnet": ModelSpec(
+        build=lambda backend, args: backend.SimpleConvNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="conv(30 5x5)-relu-pool-affine(100)-relu-affine of chapter 7 (Adam, lr 0.001)"),
+    "deep_convnet": ModelSpec(
+        build=lambda backend, args: backend.DeepConvNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="6 conv layers, 3 poolings, 2 affine layers with dropout, of chapter 8 (Adam, lr 0.001)"),
 }
 
 

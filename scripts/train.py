@@ -1,10 +1,10 @@
-"""Train a network on MNIST with minibatch SGD, the book's loop (ch04/ch05 train_neuralnet.py).
+"""Train a network on MNIST, the book's loop (ch04/ch05 train_neuralnet.py, ch07 train_convnet.py).
 
 Each iteration draws a random minibatch, computes the gradients by
-backpropagation, ``network.gradient(x, t)``, and lets SGD update the
-parameters; once per epoch it measures train and test accuracy. Either
-backend runs the same loop on the same minibatches, so the two can be
-compared run against run.
+backpropagation, ``network.gradient(x, t)``, and lets the optimizer update
+the parameters; once per epoch it measures train and test accuracy. Either
+backend runs the same loop on the same minibatches from the same initial
+weights, so the two can be compared run against run.
 
     python scripts/train.py --backend scratch --model two_layer --iters 10000
 """
@@ -17,11 +17,16 @@ import numpy as np
 
 import _common
 
-DESCRIPTION = """Train a network on MNIST with minibatch SGD, as in the book's
-ch04/ch05 train_neuralnet.py: random minibatches (the same indices for both
-backends with the same --seed), gradients by backpropagation, one table row
-per epoch with train and test accuracy. Saves the final weights (.npz) and the
+DESCRIPTION = """Train a network on MNIST, as in the book's ch04/ch05
+train_neuralnet.py and ch07 train_convnet.py: random minibatches (the same
+indices for both backends with the same --seed), gradients by
+backpropagation, one table row per epoch with train and test accuracy.
+Both backends start from the same initial weights for a seed (drawn by the
+NumPy backend) unless --native-init. Saves the final weights (.npz) and the
 curves (.png) and ends with the line 'test accuracy: 0.xxxx'."""
+
+OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
+              "rmsprop": "RMSprop", "adam": "Adam"}
 
 
 def parse_args(argv=None):
@@ -35,10 +40,18 @@ def parse_args(argv=None):
                         help="number of epochs instead: epochs * train_size / batch_size updates")
     parser.add_argument("--batch-size", type=_common.positive_int, default=100,
                         help="minibatch size (default 100)")
-    parser.add_argument("--lr", type=_common.positive_float, default=0.1,
-                        help="SGD learning rate (default 0.1)")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=None,
+                        help="default: the book's choice for the model (sgd for two_layer, adam for the convnets)")
+    parser.add_argument("--lr", type=_common.positive_float, default=None,
+                        help="learning rate (default: 0.1 for two_layer, 0.001 for the convnets)")
     parser.add_argument("--weight-init-std", type=_common.positive_float, default=0.01,
-                        help="initial weights are this times N(0, 1) draws (default 0.01)")
+                        help="two_layer: initial weights are this times N(0, 1) draws (default 0.01)")
+    parser.add_argument("--eval-samples", type=_common.positive_int, default=None, metavar="N",
+                        help="per-epoch accuracies on the first N train and test images (default: all "
+                             "for two_layer, 1000 for the convnets, as the book); the last row uses all")
+    parser.add_argument("--native-init", action="store_true",
+                        help="torch backend: draw the initial weights with torch's own generator instead "
+                             "of starting from the NumPy backend's weights for the seed")
     parser.add_argument("--seed", type=_common.non_negative_int, default=0,
                         help="seeds the weight initialisation and the minibatch draws (default 0)")
     parser.add_argument("--train-limit", type=_common.positive_int, default=None, metavar="N",
@@ -56,6 +69,10 @@ def parse_args(argv=None):
                         help="no progress bar on stderr (without a terminal only its final line is shown)")
     args = parser.parse_args(argv)
 
+    spec = _common.MODELS[args.model]
+    args.optimizer = args.optimizer or spec.optimizer
+    args.lr = args.lr or spec.lr
+    args.eval_samples = args.eval_samples or spec.eval_samples
     if args.save is None:
         args.save = os.path.join("runs", f"{args.model}-{args.backend}.npz")
     if args.plot is None:
@@ -102,7 +119,10 @@ def main(argv=None):
         x_train, t_train = x_train[:args.train_limit], t_train[:args.train_limit]
 
     network = spec.build(backend, args)
-    optimizer = backend.SGD(lr=args.lr)
+    if args.backend == "torch" and not args.native_init:
+        import scratch  # the same initial weights in both backends for a seed
+        network.load_params(spec.build(scratch, args).params)
+    optimizer = getattr(backend, OPTIMIZERS[args.optimizer])(lr=args.lr)
 
     train_size = x_train.shape[0]
     batch_size = args.batch_size
@@ -114,7 +134,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)  # minibatch draws: the same for both backends
 
     print(f"{args.model} ({args.backend} backend, {args.dtype}): {iters_num} iterations, "
-          f"batch {batch_size}, lr {args.lr}, {train_size} training images, "
+          f"batch {batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
           f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}")
     header = f"{'epoch':>7} {'iter':>7} {'loss':>9} {'train acc':>10} {'test acc':>9} {'elapsed s':>10}"
     print(header)
@@ -131,16 +151,16 @@ def main(argv=None):
         grads = network.gradient(x_batch, t_batch)  # backpropagation
         optimizer.update(network.params, grads)
 
-        with _common.no_grad(args.backend):
-            loss = float(network.loss(x_batch, t_batch))
+        loss = float(network.last_loss)  # the loss of the forward pass above (the book runs one more)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss} at iteration {i + 1}; lower --lr")
         train_loss_list.append(loss)
         progress.update(i + 1, loss)
 
         if i % iter_per_epoch == 0 or i == iters_num - 1:  # the book's test, plus the final weights
-            train_acc = network.accuracy(x_train, t_train)
-            test_acc = network.accuracy(x_test, t_test)
+            n = None if i == iters_num - 1 else args.eval_samples
+            train_acc = network.accuracy(x_train[:n], t_train[:n])
+            test_acc = network.accuracy(x_test[:n], t_test[:n])
             epoch = (i + 1) / iter_per_epoch
             epoch_list.append(epoch)
             train_acc_list.append(train_acc)
@@ -155,7 +175,8 @@ def main(argv=None):
     print(f"saved weights: {args.save}")
     if not args.no_plot:
         plot_curves(args.plot, train_loss_list, epoch_list, train_acc_list, test_acc_list,
-                    f"{args.model}, {args.backend} backend, lr {args.lr}, batch {batch_size}")
+                    f"{args.model}, {args.backend} backend, {OPTIMIZERS[args.optimizer]} lr {args.lr}, "
+                    f"batch {batch_size}")
         print(f"saved curves: {args.plot}")
     print(f"training time: {elapsed:.1f} s")
     print(f"test accuracy: {test_acc_list[-1]:.4f}")
