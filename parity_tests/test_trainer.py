@@ -57,9 +57,16 @@ def test_same_seed_same_run_and_unknown_optimizer():
 
 def test_progress_bar_draws_and_closes():
     out = io.StringIO()
-    bar = scratch.ProgressBar(5, stream=out, force=True, label="x ")
+    bar = scratch.ProgressBar(5, stream=out, force=True, interval=0)
     for i in range(1, 6):
         bar.update(i, loss=0.5)
+    bar.clear()
     bar.close()
     text = out.getvalue()
-    assert "5/5" in text and "loss 0.5" in text and text.endswith("\n")
+    assert "5/5 [########################]" in text and "loss 0.5000" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    bar = scratch.ProgressBar(5, stream=quiet)  # not a terminal: only the final line
+    bar.update(3, loss=1.0)
+    assert quiet.getvalue() == ""
+    bar.close()
+    assert quiet.getvalue().count("\n") == 1 and "3/5" in quiet.getvalue()

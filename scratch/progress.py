@@ -1,4 +1,5 @@
-"""A small text progress bar for long training runs (no dependencies)."""
+"""A text progress bar for long runs: ``1200/6000 [#####...] loss 0.1234  812 it/s  2s elapsed, 6s left``."""
+import math
 import sys
 import time
 
@@ -6,39 +7,64 @@ __all__ = ["ProgressBar"]
 
 
 class ProgressBar:
-    """``bar.update(i, loss=...)`` redraws ``[#####-----] i/total  loss 0.123  45.6 it/s`` on one line.
+    """Redrawn in place with ``\\r`` on a terminal, at most every ``interval`` seconds.
 
-    It draws only on a terminal (or when ``force=True``) and at most ten times
-    a second; ``close()`` ends the line.
+    Without a terminal (a log file, a pipe) nothing is drawn until ``close``
+    writes the final line; ``enabled=False`` writes nothing at all, and
+    ``force=True`` draws even without a terminal. ``clear()`` blanks the bar so
+    that a line (an epoch's accuracies) can be printed; the next update
+    redraws it.
     """
 
-    def __init__(self, total, width=30, stream=None, force=False, label=""):
-        self.total = max(int(total), 1)
-        self.width = width
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = force or getattr(self.stream, "isatty", lambda: False)()
-        self.label = label
+    WIDTH = 24
+
+    def __init__(self, total, enabled=True, stream=None, interval=0.1, force=False):
+        self.total, self.enabled, self.interval = max(int(total), 1), enabled, interval
+        self.stream = sys.stderr if stream is None else stream
+        self.live = enabled and (force or (hasattr(self.stream, "isatty") and self.stream.isatty()))
         self.start = time.perf_counter()
-        self._last_draw = 0.0
-        self._drawn = False
+        self.last_draw = -math.inf
+        self.drawn = 0  # characters on the current line
+        self.n, self.loss = 0, None
 
-    def update(self, done, **values):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if done < self.total and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        filled = int(self.width * done / self.total)
-        rate = done / max(now - self.start, 1e-9)
-        extras = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
-        line = f"\r{self.label}[{'#' * filled}{'-' * (self.width - filled)}] {done}/{self.total}  {extras}  {rate:.1f} it/s"
-        self.stream.write(line)
+    def _text(self):
+        elapsed = time.perf_counter() - self.start
+        rate = self.n / elapsed if elapsed > 0 else 0.0
+        filled = int(self.WIDTH * self.n / self.total)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        eta = (self.total - self.n) / rate if rate > 0 else 0.0
+        loss = "" if self.loss is None else f" loss {self.loss:.4f}"
+        return (f"{self.n:>{len(str(self.total))}}/{self.total} [{bar}]{loss}  {rate:.0f} it/s  "
+                f"{elapsed:.0f}s elapsed, {eta:.0f}s left")
+
+    def _draw(self):
+        text = self._text()
+        self.stream.write("\r" + text + " " * max(self.drawn - len(text), 0))
         self.stream.flush()
-        self._drawn = True
+        self.drawn = len(text)
 
-    def close(self):
-        if self._drawn:
+    def update(self, n, loss=None):
+        """Record that ``n`` of ``total`` steps are done (and the latest loss); redraw if due."""
+        self.n, self.loss = n, (None if loss is None else float(loss))
+        now = time.perf_counter()
+        if self.live and now - self.last_draw >= self.interval:
+            self.last_draw = now
+            self._draw()
+
+    def clear(self):
+        """Blank the bar so that a line can be printed; it comes back on the next update."""
+        if self.live and self.drawn:
+            self.stream.write("\r" + " " * self.drawn + "\r")
+            self.stream.flush()
+            self.drawn = 0
+            self.last_draw = -math.inf
+
+    def close(self, n=None, loss=None):
+        """Write the final state and end the line."""
+        if n is not None:
+            self.n, self.loss = n, (self.loss if loss is None else float(loss))
+        if self.enabled:
+            self._draw()
             self.stream.write("\n")
             self.stream.flush()
-            self._drawn = False
+            self.drawn = 0

@@ -80,17 +80,15 @@ class Trainer:
     def _say(self, text):
         if self.verbose:
             if getattr(self, "_bar", None) is not None:
-                self._bar.close()
+                self._bar.clear()
             print(text, file=self.stream, flush=True)
 
     def train(self):
-        self._bar = ProgressBar(self.max_iter, label="train ") if self.verbose else None
+        self._bar = ProgressBar(self.max_iter, enabled=self.verbose)
         for i in range(self.max_iter):
             self.train_step()
-            if self._bar is not None:
-                self._bar.update(i + 1, loss=self.train_loss_list[-1])
-        if self._bar is not None:
-            self._bar.close()
+            self._bar.update(i + 1, loss=self.train_loss_list[-1])
+        self._bar.close()
         self._bar = None
         test_acc = self.network.accuracy(self.x_test, self.t_test)
         self._say("=============== Final Test Accuracy ===============")

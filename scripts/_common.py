@@ -13,11 +13,12 @@ import math
 import os
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from scratch.progress import ProgressBar
 
 __all__ = ["ArgumentParser", "BACKENDS", "MODELS", "ModelSpec", "Progress", "add_backend_argument",
            "add_data_arguments", "add_model_arguments", "fail", "load_backend", "load_data", "no_grad",
@@ -219,59 +220,7 @@ def load_data(args, flatten):
 # Progress bar on stderr
 # ---------------------------------------------------------------------------
 
-class Progress:
-    """``iteration/total [#####.....] loss 0.1234 812 it/s``, redrawn in place with ``\\r``.
-
-    Live only when the stream is a terminal; otherwise (and with
-    ``enabled=False`` never) just the final line is written by ``close``.
-    """
-
-    WIDTH = 24
-
-    def __init__(self, total, enabled=True, stream=None, interval=0.1):
-        self.total, self.enabled, self.interval = total, enabled, interval
-        self.stream = sys.stderr if stream is None else stream
-        self.live = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = time.perf_counter()
-        self.last_draw = -math.inf
-        self.drawn = 0  # characters on the current line
-
-    def _text(self, n, loss):
-        elapsed = time.perf_counter() - self.start
-        rate = n / elapsed if elapsed > 0 else 0.0
-        filled = int(self.WIDTH * n / self.total)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        eta = (self.total - n) / rate if rate > 0 else 0.0
-        width = len(str(self.total))
-        return (f"{n:>{width}}/{self.total} [{bar}] loss {loss:.4f}  {rate:.0f} it/s  "
-                f"{elapsed:.0f}s elapsed, {eta:.0f}s left")
-
-    def _draw(self, text):
-        pad = max(self.drawn - len(text), 0)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
-        self.drawn = len(text)
-
-    def update(self, n, loss):
-        now = time.perf_counter()
-        if self.live and now - self.last_draw >= self.interval:
-            self.last_draw = now
-            self._draw(self._text(n, loss))
-
-    def clear(self):
-        """Blank the bar so that a line can be printed; it comes back on the next update."""
-        if self.live and self.drawn:
-            self.stream.write("\r" + " " * self.drawn + "\r")
-            self.stream.flush()
-            self.drawn = 0
-            self.last_draw = -math.inf
-
-    def close(self, n, loss):
-        if self.enabled:
-            self._draw(self._text(n, loss))
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = 0
+Progress = ProgressBar  # the package's bar: Progress(total, enabled), update(n, loss), clear(), close(n, loss)
 
 
 # ---------------------------------------------------------------------------
