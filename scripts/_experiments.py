@@ -1,0 +1,228 @@
+"""What the chapter-6 experiment scripts (``scripts/ch06_*.py``) share.
+
+Their common options (``--backend``, ``--seed``, ``--plot``, ...), MNIST
+subsets, small tables, the book's ``smooth_curve`` and the "race" of 6.1.8
+and 6.2.4: several networks learning from the same minibatches, side by side.
+
+Like ``_common``, NumPy is the only import at module level: ``--help`` and
+bad arguments answer at once, torch and matplotlib load only when used.
+"""
+import importlib.util
+import math
+import os
+
+import numpy as np
+
+import _common
+
+__all__ = ["make_parser", "add_mnist_arguments", "parse", "load_mnist", "minibatch_seed",
+           "iterations_per_epoch", "to_numpy", "check_finite", "smooth_curve", "print_table",
+           "race", "print_race_summary", "plot_race", "new_figure", "save_figure"]
+
+MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: apart from the weights' [seed]
+
+
+# ---------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------
+
+def make_parser(script_file, description):
+    """An ``ArgumentParser`` with the options every chapter-6 experiment takes.
+
+    The default ``--plot`` is ``runs/<script name>.png``.
+    """
+    name = os.path.splitext(os.path.basename(script_file))[0]
+    parser = _common.ArgumentParser(prog=f"{name}.py", description=description)
+    _common.add_backend_argument(parser)
+    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+                        help="seeds the initial weights, the minibatches and any random draw; "
+                             "the same seed gives the same numbers (default 0)")
+    parser.add_argument("--plot", metavar="PATH", default=os.path.join("runs", f"{name}.png"),
+                        help=f"where to save the figure (default runs/{name}.png)")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw the figure")
+    parser.add_argument("--threads", type=_common.positive_int, default=None,
+                        help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (without a terminal only its final line is shown)")
+    return parser
+
+
+def add_mnist_arguments(parser):
+    """--dtype and the MNIST location options."""
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="parameter and image dtype (default float32)")
+    _common.add_data_arguments(parser)
+
+
+def parse(parser, argv=None):
+    """Parse; a --plot that is a folder, or drawing without matplotlib, is a usage error."""
+    args = parser.parse_args(argv)
+    if os.path.isdir(args.plot):
+        parser.error(f"--plot {args.plot} is a directory; give a file name")
+    if not args.no_plot and importlib.util.find_spec("matplotlib") is None:
+        parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
+    return args
+
+
+# ---------------------------------------------------------------------------
+# Data and values
+# ---------------------------------------------------------------------------
+
+def load_mnist(args, train_size=None):
+    """MNIST as ``(x_train, t_train), (x_test, t_test)``, flattened; the first ``train_size`` training images."""
+    (x_train, t_train), (x_test, t_test) = _common.load_data(args, flatten=True)
+    if train_size is not None:
+        if train_size > len(x_train):
+            raise ValueError(f"--train-size {train_size} exceeds the {len(x_train)} training images")
+        x_train, t_train = x_train[:train_size], t_train[:train_size]
+    return (x_train, t_train), (x_test, t_test)
+
+
+def minibatch_seed(seed):
+    """The seed of the minibatch generator: ``np.random.default_rng(minibatch_seed(seed))``.
+
+    A stream of its own, so the minibatches do not reuse the draws of the
+    scratch weights (``default_rng(seed)``).
+    """
+    return [seed, MINIBATCH_STREAM]
+
+
+def iterations_per_epoch(train_size, batch_size):
+    """The book's ``max(train_size / batch_size, 1)``, rounded up to whole iterations."""
+    return max(math.ceil(train_size / batch_size), 1)
+
+
+def to_numpy(x):
+    """A NumPy array for an array, a number or a (detached) tensor."""
+    if hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def check_finite(loss, where):
+    """Stop with a one-line error when a loss became NaN or infinite."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss} {where}; lower the learning rate")
+
+
+def smooth_curve(x):
+    """The book's ``common/util.py`` smooth_curve: a Kaiser window (11 wide, beta 2), edges mirrored."""
+    x = np.asarray(x, dtype=np.float64)
+    window_len = 11
+    if len(x) < window_len:
+        return x
+    s = np.r_[x[window_len - 1:0:-1], x, x[-1:-window_len:-1]]
+    w = np.kaiser(window_len, 2)
+    y = np.convolve(w / w.sum(), s, mode="valid")
+    return y[5:len(y) - 5]
+
+
+def print_table(header, rows, progress=None):
+    """Print ``rows`` (lists of strings) under ``header``, each column right-aligned."""
+    if progress is not None:
+        progress.clear()
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    line = lambda cells: "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths))  # noqa: E731
+    print(line(header))
+    print("-" * len(line(header)))
+    for row in rows:
+        print(line(row))
+    print(flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The race of 6.1.8 and 6.2.4: networks side by side on the same minibatches
+# ---------------------------------------------------------------------------
+
+def race(args, networks, optimizers, x_train, t_train, iters, batch_size, report_every):
+    """The loop of the book's optimizer_compare_mnist.py and weight_init_compare.py.
+
+    Each iteration draws one minibatch; every network computes its gradients
+    on it and its optimizer updates it; the loss recorded is that of the same
+    minibatch after the update (as the book records it). A table row every
+    ``report_every`` iterations (0, 100, ... like the book's prints).
+    Returns {name: [loss per iteration]}.
+    """
+    rng = np.random.default_rng(minibatch_seed(args.seed))
+    train_size = len(x_train)
+    losses = {name: [] for name in networks}
+    header = ["iteration", *networks]
+    widths = [max(len(h), 9) for h in header]
+    row = lambda cells: "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths))  # noqa: E731
+    print(row(header))
+    print("-" * len(row(header)), flush=True)
+    progress = _common.Progress(iters, enabled=not args.no_progress)
+    for i in range(iters):
+        batch_mask = rng.choice(train_size, batch_size)
+        x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+        for name, network in networks.items():
+            grads = network.gradient(x_batch, t_batch)
+            optimizers[name].update(network.params, grads)
+            with _common.no_grad(args.backend):
+                loss = float(network.loss(x_batch, t_batch))
+            check_finite(loss, f"for {name} at iteration {i}")
+            losses[name].append(loss)
+        progress.update(i + 1, loss)
+        if i % report_every == 0:
+            progress.clear()
+            print(row([str(i), *(f"{losses[name][-1]:.4f}" for name in networks)]), flush=True)
+    progress.close(iters, loss)
+    print()
+    return losses
+
+
+def print_race_summary(losses, book, book_iteration, report_every):
+    """A table per network: the loss at the book's iteration (else the last report), the book's, and steadier numbers.
+
+    ``book``: {name: the book's loss as the book prints it (a string)}.
+    """
+    iters = len(next(iter(losses.values())))
+    at = book_iteration if book_iteration < iters else (iters - 1) // report_every * report_every
+    last = min(100, iters)
+    header = ["network", f"loss it {at}", f"book it {book_iteration}", f"mean last {last}", "final loss"]
+    rows = [[name, f"{curve[at]:.4f}", book[name], f"{np.mean(curve[-last:]):.4f}",
+             f"{curve[-1]:.4f}"] for name, curve in losses.items()]
+    print_table(header, rows)
+    if at != book_iteration:
+        print(f"note: only {iters} iterations ran; the book's numbers are at iteration {book_iteration}")
+    print("(the loss at one iteration is that of one minibatch, as the book prints it; "
+          f"the mean of the last {last} is steadier)")
+
+
+def plot_race(path, losses, title, ylim):
+    """Smoothed loss curves (the book's ``smooth_curve``), one marker every 100 iterations."""
+    fig = new_figure(figsize=(7, 5))
+    ax = fig.subplots()
+    markers = "oxsD^v"
+    for k, (name, curve) in enumerate(losses.items()):
+        x = np.arange(len(curve))
+        ax.plot(x, smooth_curve(curve), marker=markers[k % len(markers)], markevery=100, label=name)
+    ax.set_xlabel("iterations")
+    ax.set_ylabel("loss")
+    ax.set_ylim(*ylim)
+    ax.set_title(title)
+    ax.legend()
+    save_figure(fig, path)
+
+
+# ---------------------------------------------------------------------------
+# Figures (matplotlib, imported only here)
+# ---------------------------------------------------------------------------
+
+def new_figure(layout="constrained", **kwargs):
+    """A matplotlib ``Figure`` drawn by the Agg canvas (no display, no pyplot state).
+
+    ``layout=None`` skips constrained layout, which takes seconds on a grid of dozens of panels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(layout=layout, **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, path):
+    """Save atomically (``_common.save_png``) and say where."""
+    _common.save_png(fig, path)
+    print(f"saved figure: {path}")
