@@ -25,8 +25,17 @@ convnets with Adam) and of inference over 10000 test-sized images, the ratio
 scratch/torch, and peak memory. Both backends use --threads threads."""
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit status 2, like the other scripts. (This script
+    cannot use scripts/_common.py: that imports NumPy, whose thread count must be set first.)"""
+
+    def error(self, message):
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="benchmark.py", description=DESCRIPTION)
+    parser = OneLineErrors(prog="benchmark.py", description=DESCRIPTION)
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated subset of {', '.join(MODELS)} (default: all)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -83,19 +92,28 @@ def make_step(backend, network, model, x, t):
     return step
 
 
+def peak_rss_kib():
+    """The process's peak resident memory (VmHWM). Unlike getrusage's ru_maxrss it is not
+    inherited from the parent across fork and exec, so a subprocess measures only itself."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource  # not Linux: the best available
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def probe_memory(model, backend_name, dtype, batch_size):
-    """Run in a subprocess: peak RSS added by three training steps, in MiB."""
-    import resource
+    """Run in a subprocess: peak resident memory added by three training steps, in MiB."""
     import importlib
     backend = importlib.import_module(backend_name)
     x, t = batch(model, dtype, batch_size)
     network = build(backend, model, dtype)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     step = make_step(backend, network, model, x, t)
     for _ in range(3):
         step()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_mib": (after - before) / 1024}))
+    print(json.dumps({"peak_mib": (peak_rss_kib() - before) / 1024}))
 
 
 def measure_memory(args, model, backend_name):
@@ -175,7 +193,8 @@ def print_table(report):
               + (f"{mem['scratch']:11.1f} {mem['torch']:9.1f}" if mem else f"{'-':>11} {'-':>9}"))
     first = report["results"][0]
     print(f"batch {first['batch_size']}, {first['threads']} threads for both backends, "
-          f"numpy {report['numpy']}, torch {report['torch']}; ratio = scratch / torch, below 1 means NumPy is faster")
+          f"numpy {report['numpy']}, torch {report['torch']}; ratio = scratch / torch, below 1 means NumPy is faster;")
+    print("MiB: peak resident memory that the first three training steps add to a fresh process after its imports")
 
 
 def write_json(path, report):
