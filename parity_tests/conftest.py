@@ -16,7 +16,7 @@ import pytest
 import torch
 
 __all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_same_error",
-           "make_rng", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file"]
+           "make_rng", "share_dropout_masks", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file"]
 
 # (name, dtype) rows for ``parameterized.expand``: every numeric test runs in both.
 DTYPES = [("float64", np.float64), ("float32", np.float32)]
@@ -140,3 +140,20 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("largest parity errors (max |a-b| / max |b|)")
     for (component, dtype), err in sorted(PARITY_ERRORS.items()):
         terminalreporter.write_line(f"{component:45s} {dtype:8s} {err:.3e}")
+
+
+def share_dropout_masks(numpy_net, torch_net, seed=11):
+    """The backends draw different masks; hand both the same ones (NumPy's forward runs first)."""
+    rng = np.random.default_rng(seed)
+    for name, layer in numpy_net.layers.items():
+        if name.startswith("Dropout"):
+            last = {}
+
+            def numpy_forward(x, train_flg=True, _layer=layer, _last=last, _forward=layer.forward):
+                _last["mask"] = rng.random(x.shape) >= _layer.dropout_ratio if train_flg else None
+                return _forward(x, train_flg, mask=_last["mask"])
+
+            def torch_forward(x, train_flg=True, _last=last, _forward=torch_net.layers[name].forward):
+                return _forward(x, train_flg, mask=_last["mask"] if train_flg else None)
+
+            layer.forward, torch_net.layers[name].forward = numpy_forward, torch_forward

@@ -9,7 +9,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
-from conftest import DTYPES, assert_close, book_weight_file, requires_book_weights, to_numpy
+from conftest import DTYPES, assert_close, book_weight_file, requires_book_weights, share_dropout_masks, to_numpy
 from mnist_support import requires_mnist, small_mnist
 
 TINY_SIMPLE = dict(input_dim=(2, 10, 9), conv_param={"filter_num": 4, "filter_size": 3, "pad": 1, "stride": 1},
@@ -22,23 +22,6 @@ def twins(cls_name, dtype, seed=0, **kwargs):
     torch_net = getattr(reference, cls_name)(dtype=dtype, seed=seed, **kwargs)
     torch_net.load_params(numpy_net.params)
     return numpy_net, torch_net
-
-
-def share_dropout_masks(numpy_net, torch_net, seed=11):
-    """The backends draw different masks; hand both the same ones (NumPy's forward runs first)."""
-    rng = np.random.default_rng(seed)
-    for name, layer in numpy_net.layers.items():
-        if name.startswith("Dropout"):
-            last = {}
-
-            def numpy_forward(x, train_flg=True, _layer=layer, _last=last, _forward=layer.forward):
-                _last["mask"] = rng.random(x.shape) >= _layer.dropout_ratio if train_flg else None
-                return _forward(x, train_flg, mask=_last["mask"])
-
-            def torch_forward(x, train_flg=True, _last=last, _forward=torch_net.layers[name].forward):
-                return _forward(x, train_flg, mask=_last["mask"] if train_flg else None)
-
-            layer.forward, torch_net.layers[name].forward = numpy_forward, torch_forward
 
 
 def images(dtype, n, shape=(1, 28, 28), classes=10, seed=1):

@@ -7,7 +7,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
-from conftest import DTYPES, assert_close, to_numpy
+from conftest import DTYPES, assert_close, share_dropout_masks, to_numpy
 
 CONFIGS = [
     # name, kwargs of MultiLayerNetExtend
@@ -26,25 +26,6 @@ def pair(kwargs, dtype, sizes=(12, [9, 7], 4), seed=0):
     torch_net = reference.MultiLayerNetExtend(*sizes, dtype=dtype, seed=seed, **kwargs)
     torch_net.load_params(numpy_net.params)
     return numpy_net, torch_net
-
-
-def share_dropout_masks(numpy_net, torch_net, seed=5):
-    """Both backends draw different random masks; feed both the same ones."""
-    rng = np.random.default_rng(seed)
-    for name, layer in numpy_net.layers.items():
-        if name.startswith("Dropout"):
-            twin = torch_net.layers[name]
-            masks = {}
-
-            def numpy_forward(x, train_flg=True, _layer=layer, _masks=masks, _forward=layer.forward):
-                mask = rng.random(x.shape) >= _layer.dropout_ratio if train_flg else None
-                _masks["last"] = mask
-                return _forward(x, train_flg, mask=mask)
-
-            def torch_forward(x, train_flg=True, _masks=masks, _forward=twin.forward):
-                return _forward(x, train_flg, mask=_masks["last"] if train_flg else None)
-
-            layer.forward, twin.forward = numpy_forward, torch_forward
 
 
 def assert_bias_before_batchnorm_vanishes(grads_numpy, grads_torch, name, dtype):
