@@ -70,7 +70,7 @@ def train_small(tmp_path, backend, name):
 
 class TestArguments(unittest.TestCase):
 
-    @parameterized.expand([("train.py", "minibatch SGD"), ("evaluate.py", "accuracy"),
+    @parameterized.expand([("train.py", "random minibatches"), ("evaluate.py", "accuracy"),
                            ("gradient_check.py", "backprop")])
     def test_help_describes_the_script(self, script, words):
         stdout = succeeded(run_script(script, "--help"))
