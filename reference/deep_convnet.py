@@ -120,7 +120,8 @@ class DeepConvNet(Network):
         if isinstance(source, dict) or not is_book_file(source):
             return super().load_params(source)
         params = read_params_file(source)
-        keep = 1 - self.dropout_ratio
-        params["W8"] = params["W8"] * keep * keep
-        params["b8"] = params["b8"] * keep
+        if "W8" in params and "b8" in params:  # otherwise the base class names what is missing
+            keep = 1 - self.dropout_ratio
+            params["W8"] = params["W8"] * keep * keep
+            params["b8"] = params["b8"] * keep
         return super().load_params(params)
