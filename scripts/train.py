@@ -49,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--eval-samples", type=_common.positive_int, default=None, metavar="N",
                         help="per-epoch accuracies on the first N train and test images (default: all "
                              "for two_layer, 1000 for the convnets, as the book); the last row uses all")
+    parser.add_argument("--init-weights", metavar="PATH", default=None,
+                        help="start from these weights (a .npz saved by train.py, or the book's), e.g. to "
+                             "continue training with a smaller --lr; the optimizer state starts afresh")
     parser.add_argument("--native-init", action="store_true",
                         help="torch backend: draw the initial weights with torch's own generator instead "
                              "of starting from the NumPy backend's weights for the seed")
@@ -77,6 +80,8 @@ def parse_args(argv=None):
         args.save = os.path.join("runs", f"{args.model}-{args.backend}.npz")
     if args.plot is None:
         args.plot = os.path.splitext(args.save)[0] + ".png"
+    if args.init_weights is not None and not os.path.isfile(args.init_weights):
+        parser.error(f"no weights file at {args.init_weights}")
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         if os.path.isdir(path):
             parser.error(f"{option} {path} is a directory; give a file name")
@@ -122,6 +127,9 @@ def main(argv=None):
     if args.backend == "torch" and not args.native_init:
         import scratch  # the same initial weights in both backends for a seed
         network.load_params(spec.build(scratch, args).params)
+    if args.init_weights is not None:
+        network.load_params(args.init_weights)
+        print(f"starting from {args.init_weights}")
     optimizer = getattr(backend, OPTIMIZERS[args.optimizer])(lr=args.lr)
 
     train_size = x_train.shape[0]
