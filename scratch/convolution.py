@@ -4,12 +4,18 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
 ``backward(dout)`` returning dx, and the convolution's parameter gradients in
 ``dW`` and ``db``. How they differ from the book:
 
-* ``Convolution`` expands the input in ``F.unfold``'s layout,
-  (N, C*FH*FW, OH*OW), the transpose of the book's col for each image, and
-  computes out[n] = W_col col[n] with W_col = W.reshape(FN, C*FH*FW). The long
-  OH*OW axis stays contiguous and the output comes out as (N, FN, OH, OW)
-  directly, without the book's final transpose. ``need_dx = False`` skips the
-  col2im of the backward pass (a network's first layer needs no dx).
+* ``Convolution`` keeps the book's col transposed: col has one row per
+  (c, fy, fx) and one column per filter region (n, y, x) of figure 7-18,
+  shape (C*FH*FW, N*OH*OW), and W_col = W.reshape(FN, C*FH*FW) is not
+  transposed. Each pass is then one large matrix product over the whole
+  batch: out = W_col col, dW = dout_2d col^T (a sum over all N*OH*OW regions
+  in one product), dcol = W_col^T dout_2d, with dout_2d the (FN, N*OH*OW)
+  form of dout; a BLAS library runs one large product faster than N small
+  ones. For stride 1 backward gets dx as a convolution of dout (see
+  ``Convolution``) rather than with col2im. Once backward is done, the
+  array of col is refilled by the next forward pass, sparing a large
+  allocation each step. ``need_dx = False`` skips dx (a network's first
+  layer needs none).
 * ``Pooling`` pads with -infinity, as PyTorch's ``max_pool2d`` does (the book
   pads with 0, which can beat negative inputs, and its backward fails for
   pad > 0), and accepts only pad <= pool/2, PyTorch's rule. Among equal
@@ -55,9 +61,15 @@ class Convolution:
     """Convolution layer (7.4.3): out[n, f] = sum_c W[f, c] * x[n, c] + b[f].
 
     ``W`` has shape (FN, C, FH, FW) and ``b`` shape (FN,), as in the book and
-    ``F.conv2d``. Forward: col = im2col(x) (as (N, C*FH*FW, OH*OW)),
-    out = W_col col + b. Backward: db = sum of dout over n, y, x;
-    dW = sum_n dout[n] col[n]^T; dx = col2im(W_col^T dout).
+    ``F.conv2d``. With col = im2col(x)^T, (C*FH*FW, N*OH*OW), and dout_2d
+    the (FN, N*OH*OW) form of dout:
+
+    * forward: out = W_col col + b, turned from (FN, N, OH, OW) to (N, FN, OH, OW);
+    * backward: db = sum of dout over n, y, x; dW = dout_2d col^T;
+      dx = col2im(W_col^T dout_2d). For stride 1 (and square filters with
+      pad <= FH - 1), dx is computed as a convolution instead: dout padded
+      by FH - 1 - pad, filters rotated by 180 degrees with C and FN swapped
+      (the "transposed convolution"), one more im2col and product, no col2im.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -75,6 +87,7 @@ class Convolution:
         self.col_W = None
         self.dW = None
         self.db = None
+        self._spare = None  # a col whose backward is done, refilled by the next forward
 
     def forward(self, x):
         x = _check_float_input(x, "Convolution")
@@ -84,25 +97,36 @@ class Convolution:
             raise ValueError(f"Convolution: filters expect {C} input channels, got input of shape {x.shape}")
         check_dtype_matches(x, self.W, "Convolution")
         self.x = x
-        self.col = _unfold(x, FH, FW, self.stride, self.pad)  # (N, C*FH*FW, OH*OW)
+        col = _unfold(x, FH, FW, self.stride, self.pad, out=self._spare)  # (C, FH, FW, N, OH, OW)
+        self.col, self._spare = col.reshape(C * FH * FW, N * out_h * out_w), None
         self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
-        out = np.matmul(self.col_W, self.col)  # (N, FN, OH*OW)
-        out += self.b[:, None]
-        return out.reshape(N, FN, out_h, out_w)
+        out = (self.col_W @ self.col).reshape(FN, N, out_h, out_w)
+        # adding b and moving the batch axis to the front in one pass
+        return np.add(out.transpose(1, 0, 2, 3), self.b[:, None, None],
+                      out=np.empty((N, FN, out_h, out_w), dtype=out.dtype))
 
     def backward(self, dout):
         FN, C, FH, FW = self.W.shape
-        N = self.x.shape[0]
+        N, _, H, W = self.x.shape
         out_h, out_w = _output_shape(self.x.shape, FH, FW, self.stride, self.pad, "Convolution")[4:]
         dout = _check_dout(dout, (N, FN, out_h, out_w), "Convolution")
         check_dtype_matches(dout, self.W, "Convolution", "dout")
-        dout = dout.reshape(N, FN, out_h * out_w)
-        self.db = dout.sum(axis=(0, 2))
-        self.dW = np.matmul(dout, self.col.transpose(0, 2, 1)).sum(axis=0).reshape(self.W.shape)
+        self.db = dout.sum(axis=(0, 2, 3))
+        dout = np.ascontiguousarray(dout.transpose(1, 0, 2, 3))  # (FN, N, OH, OW)
+        dout_2d = dout.reshape(FN, N * out_h * out_w)
+        self.dW = (dout_2d @ self.col.T).reshape(self.W.shape)
+        self._spare = self.col.reshape(C, FH, FW, N, out_h, out_w)  # the next forward may refill it
         if not self.need_dx:
             return None
-        dcol = np.matmul(self.col_W.T, dout)  # (N, C*FH*FW, OH*OW)
-        return _fold_unfolded(dcol, self.x.shape, FH, FW, self.stride, self.pad, out_h, out_w)
+        margin = FH - 1 - self.pad
+        if self.stride == 1 and FH == FW and margin >= 0:
+            # dx[n, c] = sum_f dout[n, f] (full convolution) W[f, c] rotated by 180 degrees
+            dout_col = _unfold(dout.transpose(1, 0, 2, 3), FH, FW, 1, margin)  # (FN, FH, FW, N, H, W)
+            W_rot = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, FN * FH * FW)
+            dx = W_rot @ dout_col.reshape(FN * FH * FW, N * H * W)
+            return dx.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+        dcol = (self.col_W.T @ dout_2d).reshape(C, FH, FW, N, out_h, out_w)
+        return _fold_unfolded(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 
 
 class Pooling:

@@ -23,8 +23,12 @@ step one vectorised addition over the whole batch.
 
 PyTorch's ``F.unfold`` returns the same numbers laid out (N, C*filter_h*filter_w,
 out_h*out_w): the transpose of each image's block of rows. ``Convolution``
-uses that layout internally (``_unfold``/``_fold``) because it keeps the long
-out_h*out_w axis contiguous for the matrix product.
+uses the transpose of the whole col instead (``_unfold``/``_fold_unfolded``):
+(C*filter_h*filter_w, N*out_h*out_w), rows ordered (c, fy, fx), columns
+(n, y, x). Then each pass of the layer is one large matrix product over the
+whole batch, which a BLAS library runs faster than N small ones, and each
+filter offset (fy, fx) is one block of rows, filled or added back with one
+vectorised copy.
 """
 import operator
 
@@ -128,16 +132,42 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     return _fold(cols, (N, C, H, W), filter_h, filter_w, stride, pad)
 
 
-def _unfold(x, filter_h, filter_w, stride, pad):
-    """im2col in ``F.unfold``'s layout: (N, C*filter_h*filter_w, out_h*out_w), a fresh array."""
-    N, C, _, _, out_h, out_w = _output_shape(x.shape, filter_h, filter_w, stride, pad, "im2col")
-    cols = np.empty((N, C, filter_h, filter_w, out_h, out_w), dtype=x.dtype)
-    cols[...] = _windows(x, filter_h, filter_w, stride, pad).transpose(0, 1, 4, 5, 2, 3)
-    return cols.reshape(N, C * filter_h * filter_w, out_h * out_w)
+def _unfold(x, filter_h, filter_w, stride, pad, out=None):
+    """The transpose of im2col, as (C, filter_h, filter_w, N, out_h, out_w).
+
+    col[c, fy, fx, n, y, x] = padded_input[n, c, y*stride + fy, x*stride + fx]:
+    reshaped to (C*filter_h*filter_w, N*out_h*out_w) it is ``im2col(x).T``,
+    one row per (c, fy, fx) and one column per filter region (figure 7-18).
+    The padded input is built channel-major, (C, N, H + 2*pad, W + 2*pad), so
+    that each filter offset is one strided slice copied into its rows. ``out``,
+    an array of the right shape and dtype (say, the col of the previous step),
+    is filled instead of allocating a new one.
+    """
+    N, C, H, W, out_h, out_w = _output_shape(x.shape, filter_h, filter_w, stride, pad, "im2col")
+    padded = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    padded[:, :, pad:pad + H, pad:pad + W] = x.transpose(1, 0, 2, 3)
+    shape = (C, filter_h, filter_w, N, out_h, out_w)
+    col = out if out is not None and out.shape == shape and out.dtype == x.dtype else np.empty(shape, x.dtype)
+    for fy in range(filter_h):
+        y_max = fy + stride * (out_h - 1) + 1
+        for fx in range(filter_w):
+            x_max = fx + stride * (out_w - 1) + 1
+            col[:, fy, fx] = padded[:, :, fy:y_max:stride, fx:x_max:stride]
+    return col
 
 
-def _fold_unfolded(cols, input_shape, filter_h, filter_w, stride, pad, out_h, out_w):
-    """col2im for ``_unfold``'s layout (N, C*filter_h*filter_w, out_h*out_w), like ``F.fold``."""
-    N, C = input_shape[:2]
-    cols = cols.reshape(N, C, filter_h, filter_w, out_h, out_w)
-    return _fold(cols, input_shape, filter_h, filter_w, stride, pad)
+def _fold_unfolded(cols, input_shape, filter_h, filter_w, stride, pad):
+    """col2im for ``_unfold``'s layout: (C, filter_h, filter_w, N, out_h, out_w) -> ``input_shape``.
+
+    The sums are formed in a channel-major (C, N, H + 2*pad, W + 2*pad) image,
+    where each filter offset adds one block of rows of ``cols`` with one
+    strided addition; the result is a (N, C, H, W) view of it.
+    """
+    N, C, H, W, out_h, out_w = _output_shape(input_shape, filter_h, filter_w, stride, pad, "col2im")
+    img = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+    for fy in range(filter_h):
+        y_max = fy + stride * (out_h - 1) + 1
+        for fx in range(filter_w):
+            x_max = fx + stride * (out_w - 1) + 1
+            img[:, :, fy:y_max:stride, fx:x_max:stride] += cols[:, fy, fx]
+    return img[:, :, pad:H + pad, pad:W + pad].transpose(1, 0, 2, 3)
