@@ -9,7 +9,7 @@ order (a NaN window: its last NaN); ``scratch.convolution`` reproduces that.
 import torch.nn.functional as F
 
 from scratch.convolution import _check_pool
-from scratch.im2col import _count, _output_shape
+from scratch.util import _count, _output_shape
 
 from ._tensor import as_param, as_tensor, backprop, track
 

@@ -9,7 +9,7 @@ from . import gradient
 from . import layers
 from . import batch_normalization
 from . import dropout
-from . import im2col
+from . import util
 from . import convolution
 from . import mnist
 from . import network_base
@@ -25,7 +25,7 @@ from . import trainer
 from . import simple_convnet
 from . import deep_convnet
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, im2col, convolution, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -33,7 +33,7 @@ from .gradient import *  # noqa: E402,F401,F403
 from .layers import *  # noqa: E402,F401,F403
 from .batch_normalization import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
-from .im2col import *  # noqa: E402,F401,F403
+from .util import *  # noqa: E402,F401,F403
 from .convolution import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
 from .network_base import *  # noqa: E402,F401,F403

@@ -25,7 +25,7 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
 import numpy as np
 
 from ._checks import check_dtype_matches
-from .im2col import _count, _fold_unfolded, _output_shape, _unfold
+from .util import _count, _fold_unfolded, _output_shape, _unfold
 
 __all__ = ["Convolution", "Pooling"]
 

@@ -10,7 +10,7 @@ Rows are ordered (n, y, x) and columns (c, fy, fx) in both backends.
 """
 import torch.nn.functional as F
 
-from scratch.im2col import _output_shape
+from scratch.util import _output_shape
 
 from ._tensor import as_float_tensor
 

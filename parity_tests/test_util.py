@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from parameterized import parameterized
 
-import reference.im2col as R
-import scratch.im2col as S
+import reference.util as R
+import scratch.util as S
 from conftest import assert_close, to_numpy
 
 KERNELS = [(1, 1), (3, 3), (5, 5), (3, 2)]

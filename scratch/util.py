@@ -1,4 +1,4 @@
-"""im2col and col2im (7.4.3): convolution as one matrix product.
+"""im2col and col2im (7.4.3), the book's common/util.py: convolution as one matrix product.
 
 im2col expands the input data in the way the filter sees it: each region the
 filter is applied to (a 3-D block of C x filter_h x filter_w values) becomes
