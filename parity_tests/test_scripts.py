@@ -177,3 +177,26 @@ def test_gradient_check_differences_are_tiny():
     assert sorted(rows) == ["W1", "W2", "b1", "b2"], stdout
     for name, diffs in rows.items():
         assert len(diffs) == 2 and all(0 <= d < 1e-8 for d in diffs), (name, diffs)
+
+
+@requires_mnist
+def test_both_backends_start_from_the_same_initial_weights(tmp_path):
+    """Unless --native-init, the torch backend starts from the NumPy backend's weights for the seed,
+    so the two tables agree up to float32 rounding."""
+    scratch_rows = table(train_small(tmp_path, "scratch", "scratch")[0])
+    torch_rows = table(train_small(tmp_path, "torch", "torch")[0])
+    assert len(scratch_rows) == len(torch_rows)
+    for ours, theirs in zip(scratch_rows, torch_rows):
+        assert ours[2] == pytest.approx(theirs[2], rel=1e-3)  # loss
+        assert ours[3:5] == pytest.approx(theirs[3:5], abs=2e-3)  # accuracies: a rounding may flip an image
+
+
+@requires_mnist
+def test_init_weights_starts_from_a_saved_file(tmp_path):
+    _, weights, _ = train_small(tmp_path, "scratch", "first")
+    evaluated = final_accuracy(succeeded(run_script("evaluate.py", "--weights", weights)), "accuracy")
+    stdout = succeeded(run_script("train.py", "--init-weights", weights, "--iters", "1", "--lr", "1e-12",
+                                  "--train-limit", "500", "--no-plot", "--no-progress",
+                                  "--save", tmp_path / "again.npz"))
+    assert f"starting from {weights}" in stdout
+    assert final_accuracy(stdout, "test accuracy") == evaluated
