@@ -11,45 +11,18 @@ thread each, since the machine is shared):
 * the MNIST experiments (skipped unless DLFS_DATA_DIR is set) print their
   tables and figures; the same seed prints the same numbers.
 """
-import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from parameterized import parameterized
 
 from mnist_support import requires_mnist
+from script_support import PNG_SIGNATURE, assert_usage_error, run_script, succeeded
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ["ch06_optimizer_compare.py", "ch06_optimizer_paths.py", "ch06_weight_init_compare.py",
            "ch06_activation_histograms.py", "ch06_batch_norm_compare.py", "ch06_overfit_regularization.py",
            "ch06_hyperparameter_search.py"]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def run_script(name, *args, timeout=120):
-    """Run ``python scripts/<name> args`` from the repository root; return the CompletedProcess."""
-    env = {**os.environ, **ONE_THREAD}
-    return subprocess.run([sys.executable, os.path.join("scripts", name), *map(str, args)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def succeeded(result):
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.stdout
-
-
-def assert_usage_error(result, words):
-    assert result.returncode == 2, f"exit {result.returncode}: {result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert words in lines[0], lines[0]
-    assert result.stdout == ""
 
 
 def table_rows(stdout, first_cells):
@@ -64,7 +37,7 @@ def table_rows(stdout, first_cells):
 
 
 def assert_png(path):
-    assert Path(path).read_bytes()[:8] == PNG_MAGIC
+    assert Path(path).read_bytes()[:8] == PNG_SIGNATURE
     assert not [p for p in Path(path).parent.iterdir() if p.name.startswith(".tmp-")]
 
 

@@ -9,40 +9,17 @@ user runs them (``python scripts/X.py ...``) with tiny settings:
 The weights are freshly initialised networks saved by the test (no training, no book
 files needed); the runs need MNIST and are skipped unless DLFS_DATA_DIR is set.
 """
-import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 from parameterized import parameterized
 
 import scratch
 from mnist_support import requires_mnist
+from script_support import REPO_ROOT, assert_png, run_script, succeeded
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ["ch07_visualize_filters.py", "ch08_misclassified.py", "ch08_half_precision.py"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def run_script(name, *args, timeout=120):
-    """Run ``python scripts/<name> args`` from the repository root; return the CompletedProcess."""
-    return subprocess.run([sys.executable, os.path.join("scripts", name), *map(str, args)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-def succeeded(result):
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.stdout
-
-
-def assert_png(path):
-    assert path.is_file(), f"{path} was not written"
-    with open(path, "rb") as f:
-        assert f.read(8) == PNG_SIGNATURE, f"{path} is not a PNG file"
-    assert path.stat().st_size > 5000, f"{path} is suspiciously small ({path.stat().st_size} bytes)"
 
 
 def saved_weights(tmp_path, cls_name):

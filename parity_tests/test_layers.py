@@ -5,7 +5,6 @@ here checks a hand-derived backward pass of the NumPy backend.
 """
 import numpy as np
 import pytest
-import torch
 from parameterized import parameterized
 
 import reference.layers as R

@@ -12,12 +12,8 @@
 The runs that need MNIST are skipped (reason shown) unless DLFS_DATA_DIR is
 set; the book-weights ones unless DLFS_BOOK_WEIGHTS_DIR is set too.
 """
-import os
 import re
-import subprocess
-import sys
 import unittest
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,22 +21,10 @@ from parameterized import parameterized
 
 from conftest import book_weight_file, requires_book_weights
 from mnist_support import requires_mnist
+from script_support import assert_usage_error, run_script, succeeded
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SMALL_RUN = ["--train-limit", "500", "--iters", "30", "--batch-size", "50", "--no-progress"]
 ROW = re.compile(r"^\s*\d+\.\d\d\s+\d+\s")  # a row of train.py's table: epoch, iter, ...
-
-
-def run_script(name, *args, timeout=120):
-    """Run ``python scripts/<name> args`` from the repository root; return the CompletedProcess."""
-    return subprocess.run([sys.executable, os.path.join("scripts", name), *map(str, args)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-def succeeded(result):
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.stdout
 
 
 def table(stdout):
@@ -88,15 +72,6 @@ class TestArguments(unittest.TestCase):
     ])
     def test_bad_argument_is_one_line_and_exit_2(self, _name, script, args, words):
         assert_usage_error(run_script(script, *args), words)
-
-
-def assert_usage_error(result, words):
-    assert result.returncode == 2, f"exit {result.returncode}: {result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert words in lines[0], lines[0]
-    assert result.stdout == ""
 
 
 def test_weights_that_do_not_fit_the_model(tmp_path):

@@ -183,7 +183,6 @@ def benchmark(args):
             row["peak_mib"] = {"scratch": measure_memory(args, model, "scratch"),
                                "torch": measure_memory(args, model, "reference")}
         results.append(row)
-        del numpy_net, torch_net
     return {"numpy": np.__version__, "torch": torch.__version__, "results": results}
 
 

@@ -10,7 +10,6 @@ weights, so the two can be compared run against run.
 """
 import math
 import os
-import sys
 import time
 
 import numpy as np
