@@ -100,10 +100,11 @@ class Convolution:
         col = _unfold(x, FH, FW, self.stride, self.pad, out=self._spare)  # (C, FH, FW, N, OH, OW)
         self.col, self._spare = col.reshape(C * FH * FW, N * out_h * out_w), None
         self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
-        out = (self.col_W @ self.col).reshape(FN, N, out_h, out_w)
-        # adding b and moving the batch axis to the front in one pass
-        return np.add(out.transpose(1, 0, 2, 3), self.b[:, None, None],
-                      out=np.empty((N, FN, out_h, out_w), dtype=out.dtype))
+        out = self.col_W @ self.col  # (FN, N*OH*OW)
+        out += self.b[:, None]
+        # (N, FN, OH, OW) as a view: the data stay filter-major, which is the layout the
+        # next layer's im2col and this layer's backward want, so no copy is made here
+        return out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
 
     def backward(self, dout):
         FN, C, FH, FW = self.W.shape
