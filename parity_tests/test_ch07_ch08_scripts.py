@@ -53,7 +53,7 @@ def test_weights_of_another_model_are_one_line_exit_2(tmp_path):
                         "--data-dir", tmp_path / "no-mnist", "--no-download")
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
-    assert "does not hold DeepConvNet parameters" in result.stderr
+    assert "parameters do not fit this network: missing" in result.stderr
 
 
 @requires_mnist

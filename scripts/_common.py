@@ -22,7 +22,7 @@ from scratch.progress import ProgressBar
 
 __all__ = ["ArgumentParser", "BACKENDS", "MODELS", "ModelSpec", "Progress", "add_backend_argument",
            "add_data_arguments", "add_model_arguments", "fail", "load_backend", "load_data", "no_grad",
-           "non_negative_int", "positive_float", "positive_int", "run_main", "save_png"]
+           "non_negative_int", "positive_float", "positive_int", "run_main", "save_png", "to_numpy"]
 
 EXIT_USAGE = 2
 
@@ -226,6 +226,11 @@ Progress = ProgressBar  # the package's bar: Progress(total, enabled), update(n,
 # ---------------------------------------------------------------------------
 # Output files
 # ---------------------------------------------------------------------------
+
+def to_numpy(x):
+    """A NumPy array for a tensor (detached, on the CPU) or an array: what both backends return."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
 
 def save_png(figure, path):
     """Write a matplotlib ``Figure`` to ``path`` atomically: a temporary file in the same folder, then rename."""

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 import _common
+from _common import to_numpy  # noqa: F401 - re-exported for the experiments
 
 __all__ = ["make_parser", "add_mnist_arguments", "parse", "load_mnist", "minibatch_seed",
            "iterations_per_epoch", "to_numpy", "check_finite", "smooth_curve", "print_table",
@@ -90,14 +91,6 @@ def minibatch_seed(seed):
 def iterations_per_epoch(train_size, batch_size):
     """The book's ``max(train_size / batch_size, 1)``, rounded up to whole iterations."""
     return max(math.ceil(train_size / batch_size), 1)
-
-
-def to_numpy(x):
-    """A NumPy array for an array, a number or a (detached) tensor."""
-    if hasattr(x, "detach"):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
 
 def check_finite(loss, where):
     """Stop with a one-line error when a loss became NaN or infinite."""

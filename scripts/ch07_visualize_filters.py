@@ -51,19 +51,13 @@ def parse_args(argv=None):
     args.dtype = "float32"  # what load_data reads
     return args
 
-
-def to_numpy(x):
-    """A NumPy array for a tensor (detached) or an array."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
 def first_layer(network, x, backend_name):
     """Conv1's output for float32 images ``x``, that output after Relu1, and the scores."""
     with _common.no_grad(backend_name):
         conv = network.layers["Conv1"].forward(x)
         relu = network.layers["Relu1"].forward(conv)
         scores = network.predict(x)
-    return to_numpy(conv), to_numpy(relu), to_numpy(scores)
+    return _common.to_numpy(conv), _common.to_numpy(relu), _common.to_numpy(scores)
 
 
 # ---------------------------------------------------------------------------
@@ -133,7 +127,7 @@ def main(argv=None):
     initial = backend.SimpleConvNet(dtype="float32", seed=args.seed)
     trained = backend.SimpleConvNet(dtype="float32", seed=args.seed)
     trained.load_params(args.weights)
-    w_initial, w_trained = to_numpy(initial.params["W1"]), to_numpy(trained.params["W1"])
+    w_initial, w_trained = _common.to_numpy(initial.params["W1"]), _common.to_numpy(trained.params["W1"])
 
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
     i = args.image_index

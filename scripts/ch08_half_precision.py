@@ -74,27 +74,6 @@ def default_samples(args):
                    f"{CLASSES[args.model]} takes ~50 s per 1000 images in float16 in the scratch backend; "
                    f"--samples {TEST_IMAGES} evaluates all")
     return TEST_IMAGES, None
-
-
-def to_numpy(x):
-    """A NumPy array for a tensor (detached) or an array."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def check_weights_fit(path, network):
-    """A clear error unless the file at ``path`` holds exactly the parameters of ``network``.
-
-    (DeepConvNet.load_params of a book-layout file from another network fails with a bare KeyError.)
-    """
-    from scratch.serialization import LAYOUT_KEY, load_params
-
-    names = set(load_params(path)) - {LAYOUT_KEY}
-    missing, extra = sorted(set(network.params) - names), sorted(names - set(network.params))
-    if missing or extra:
-        raise ValueError(f"{path} does not hold {type(network).__name__} parameters: "
-                         f"missing {missing}, unexpected {extra}")
-
-
 def scores_of(network, x, batch_size, backend_name, label, progress=True):
     """The scores (N, 10) for images ``x`` in the network's dtype, batch by batch; and the seconds taken."""
     live = progress and sys.stderr.isatty()
@@ -102,7 +81,7 @@ def scores_of(network, x, batch_size, backend_name, label, progress=True):
     start = time.perf_counter()
     with _common.no_grad(backend_name):
         for i in range(0, len(x), batch_size):
-            batches.append(to_numpy(network.predict(x[i:i + batch_size])))
+            batches.append(_common.to_numpy(network.predict(x[i:i + batch_size])))
             if live:
                 done = min(i + batch_size, len(x))
                 print(f"\r{label}: {done}/{len(x)} images, {time.perf_counter() - start:.0f} s", end="",
@@ -147,7 +126,7 @@ def main(argv=None):
     args = parse_args(argv)
     n, note = default_samples(args)
     # a clear error before any output if the file holds another network's parameters
-    check_weights_fit(args.weights, getattr(_common.load_backend("scratch"), CLASSES[args.model])())
+    getattr(_common.load_backend("scratch"), CLASSES[args.model])().load_params(args.weights)
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
     x32, t = x_test[:n], t_test[:n]
     images = {"float32": x32, "float16": x32.astype(np.float16)}

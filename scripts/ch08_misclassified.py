@@ -52,27 +52,6 @@ def parse_args(argv=None):
         parser.error("drawing needs matplotlib (pip install matplotlib)")
     args.dtype = "float32"  # what load_data reads
     return args
-
-
-def to_numpy(x):
-    """A NumPy array for a tensor (detached) or an array."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def check_weights_fit(path, network):
-    """A clear error unless the file at ``path`` holds exactly the parameters of ``network``.
-
-    (DeepConvNet.load_params of a book-layout file from another network fails with a bare KeyError.)
-    """
-    from scratch.serialization import LAYOUT_KEY, load_params
-
-    names = set(load_params(path)) - {LAYOUT_KEY}
-    missing, extra = sorted(set(network.params) - names), sorted(names - set(network.params))
-    if missing or extra:
-        raise ValueError(f"{path} does not hold {type(network).__name__} parameters: "
-                         f"missing {missing}, unexpected {extra}")
-
-
 def predict_classes(network, x, batch_size, backend_name, progress=True):
     """argmax of the test-mode scores for every image, batch by batch (a live count on a terminal)."""
     live = progress and sys.stderr.isatty()
@@ -81,7 +60,7 @@ def predict_classes(network, x, batch_size, backend_name, progress=True):
     with _common.no_grad(backend_name):
         for i in range(0, len(x), batch_size):
             scores = network.predict(x[i:i + batch_size], train_flg=False)
-            classes[i:i + batch_size] = to_numpy(scores).argmax(axis=1)
+            classes[i:i + batch_size] = _common.to_numpy(scores).argmax(axis=1)
             if live:
                 done = min(i + batch_size, len(x))
                 print(f"\r{done}/{len(x)} images, {time.perf_counter() - start:.0f} s", end="",
@@ -128,7 +107,6 @@ def main(argv=None):
     args = parse_args(argv)
     backend = _common.load_backend(args.backend)
     network = backend.DeepConvNet(dtype="float32", seed=0)  # the initial weights are overwritten
-    check_weights_fit(args.weights, network)
     network.load_params(args.weights)
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
     x, t = x_test[:args.samples], t_test[:args.samples]

@@ -63,15 +63,14 @@ def main(argv=None):
         columns = {"mean |backprop - numeric|": grad_numerical}
     else:
         import scratch
-        from reference._tensor import to_numpy
 
         print("backprop: network.gradient, the layers' backward in turn (each asks autograd); "
               "autograd: network.numerical_gradient, one autograd pass over the whole loss; "
               "numeric: central differences (h=1e-4) of the scratch TwoLayerNet given the same weights")
         grad_autograd = network.numerical_gradient(x_batch, t_batch)
-        grad_backprop = {name: to_numpy(g) for name, g in grad_backprop.items()}
-        twin = two_layer_net(scratch).load_params({n: to_numpy(p) for n, p in network.params.items()})
-        columns = {"mean |backprop - autograd|": {n: to_numpy(g) for n, g in grad_autograd.items()},
+        grad_backprop = {name: _common.to_numpy(g) for name, g in grad_backprop.items()}
+        twin = two_layer_net(scratch).load_params({n: _common.to_numpy(p) for n, p in network.params.items()})
+        columns = {"mean |backprop - autograd|": {n: _common.to_numpy(g) for n, g in grad_autograd.items()},
                    "mean |backprop - numeric|": twin.numerical_gradient(x_batch, t_batch)}
 
     header = "param | " + " | ".join(columns)
