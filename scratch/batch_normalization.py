@@ -95,15 +95,19 @@ class BatchNormalization:
                              f"(N, {self.gamma.shape[0]}, H, W), got {x.shape}")
         check_dtype_matches(x, self.gamma, "BatchNormalization")
 
+    def _check_batch(self, x, n):
+        """PyTorch refuses to train on one value per channel (its variance is 0); the book allows it."""
+        if n < 2:
+            raise ValueError(f"BatchNormalization needs more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+
     def forward(self, x, train_flg=True):
         self._check_input(x)
         self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channel axis
         shape = (1, -1) + (1,) * (x.ndim - 2)     # (C,) -> broadcastable against x
         if train_flg:
             n = x.size // x.shape[1]
-            if n < 2:
-                raise ValueError(f"BatchNormalization needs more than 1 value per channel when training, "
-                                 f"got input of shape {x.shape}")
+            self._check_batch(x, n)
             mu = x.mean(axis=self.axes)
             xc = x - mu.reshape(shape)
             var = np.mean(xc ** 2, axis=self.axes)

@@ -13,14 +13,13 @@ from collections import OrderedDict
 import numpy as np
 
 from ._checks import dtype_of
-from .convolution import Convolution, Pooling
-from .dropout import Dropout
-from .layers import Affine, Relu, SoftmaxWithLoss
+from .convolution import Pooling
+from .layers import Relu
 from .network_base import Network
 from .serialization import is_book_file
 from .serialization import load_params as read_params_file
 from .simple_convnet import conv_output_size
-from .weight_init import init_weight, make_rng
+from .weight_init import make_rng
 
 __all__ = ["DeepConvNet"]
 
@@ -58,10 +57,10 @@ class DeepConvNet(Network):
         channels, height, width = input_dim
         for idx, p in enumerate(conv_params, start=1):
             shape = (p["filter_num"], channels, p["filter_size"], p["filter_size"])
-            self.params[f"W{idx}"] = init_weight(shape, "he", rng, self.dtype)
+            self.params[f"W{idx}"] = self._init_weight(shape, "he", rng)
             self.params[f"b{idx}"] = np.zeros(p["filter_num"], dtype=self.dtype)
-            self.layers[f"Conv{idx}"] = Convolution(self.params[f"W{idx}"], self.params[f"b{idx}"],
-                                                    p["stride"], p["pad"])
+            self.layers[f"Conv{idx}"] = self._convolution(self.params[f"W{idx}"], self.params[f"b{idx}"],
+                                                          p["stride"], p["pad"])
             self.layers[f"Relu{idx}"] = Relu()
             channels = p["filter_num"]
             height = conv_output_size(height, p["filter_size"], p["stride"], p["pad"])
@@ -70,16 +69,16 @@ class DeepConvNet(Network):
                 self.layers[f"Pool{idx // 2}"] = Pooling(pool_h=2, pool_w=2, stride=2)
                 height, width = height // 2, width // 2
         self.layers["Conv1"].need_dx = False
-        self.params["W7"] = init_weight((hidden_size, channels * height * width), "he", rng, self.dtype)
+        self.params["W7"] = self._init_weight((hidden_size, channels * height * width), "he", rng)
         self.params["b7"] = np.zeros(hidden_size, dtype=self.dtype)
-        self.params["W8"] = init_weight((output_size, hidden_size), "he", rng, self.dtype)
+        self.params["W8"] = self._init_weight((output_size, hidden_size), "he", rng)
         self.params["b8"] = np.zeros(output_size, dtype=self.dtype)
-        self.layers["Affine1"] = Affine(self.params["W7"], self.params["b7"])
+        self.layers["Affine1"] = self._affine(self.params["W7"], self.params["b7"])
         self.layers["Relu7"] = Relu()
-        self.layers["Dropout1"] = Dropout(dropout_ratio, seed=int(rng.integers(2**31)))
-        self.layers["Affine2"] = Affine(self.params["W8"], self.params["b8"])
-        self.layers["Dropout2"] = Dropout(dropout_ratio, seed=int(rng.integers(2**31)))
-        self.last_layer = SoftmaxWithLoss()
+        self.layers["Dropout1"] = self._dropout(dropout_ratio, rng)
+        self.layers["Affine2"] = self._affine(self.params["W8"], self.params["b8"])
+        self.layers["Dropout2"] = self._dropout(dropout_ratio, rng)
+        self.last_layer = self._softmax_with_loss()
 
     def predict(self, x, train_flg=False):
         x = self._as_input(x)

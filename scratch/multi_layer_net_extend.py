@@ -10,12 +10,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ._checks import dtype_of
-from .batch_normalization import BatchNormalization
-from .dropout import Dropout
 from .gradient import numerical_gradient as numerical_gradient_of
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import Relu, Sigmoid
 from .network_base import Network
-from .weight_init import init_weight, make_rng
+from .weight_init import make_rng
 
 __all__ = ["MultiLayerNetExtend"]
 
@@ -51,20 +49,19 @@ class MultiLayerNetExtend(Network):
         self.params = {}
         self.layers = OrderedDict()
         for idx in range(1, len(sizes)):
-            self.params[f"W{idx}"] = init_weight((sizes[idx], sizes[idx - 1]), weight_init_std, rng, self.dtype)
+            self.params[f"W{idx}"] = self._init_weight((sizes[idx], sizes[idx - 1]), weight_init_std, rng)
             self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
-            self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
+            self.layers[f"Affine{idx}"] = self._affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
             if idx == len(sizes) - 1:
                 break
             if use_batchnorm:
                 self.params[f"gamma{idx}"] = np.ones(sizes[idx], dtype=self.dtype)
                 self.params[f"beta{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
-                self.layers[f"BatchNorm{idx}"] = BatchNormalization(self.params[f"gamma{idx}"],
-                                                                     self.params[f"beta{idx}"])
+                self.layers[f"BatchNorm{idx}"] = self._batch_norm(self.params[f"gamma{idx}"], self.params[f"beta{idx}"])
             self.layers[f"Activation_function{idx}"] = ACTIVATIONS[activation]()
             if use_dropout:
-                self.layers[f"Dropout{idx}"] = Dropout(dropout_ration, seed=int(rng.integers(2**31)))
-        self.last_layer = SoftmaxWithLoss()
+                self.layers[f"Dropout{idx}"] = self._dropout(dropout_ration, rng)
+        self.last_layer = self._softmax_with_loss()
 
     def predict(self, x, train_flg=False):
         x = self._as_input(x)

@@ -1,14 +1,44 @@
 """What every network shares: accuracy, and saving and loading its ``params``."""
 import numpy as np
 
+from .batch_normalization import BatchNormalization
+from .convolution import Convolution
+from .dropout import Dropout
+from .layers import Affine, SoftmaxWithLoss
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
+from .weight_init import init_weight
 
 __all__ = ["Network"]
 
 
 class Network:
-    """Base class: a subclass sets ``self.params`` (name -> array), ``self.dtype`` and ``predict``."""
+    """Base class: a subclass sets ``self.params`` (name -> array), ``self.dtype`` and ``predict``.
+
+    A network makes its weights and layers through the ``_init_weight``,
+    ``_affine``, ... methods below. ``scratch.book``'s networks override these,
+    and only these, to get the book's weight layout, random draws and layers;
+    everything else (predict, loss, gradient) is shared.
+    """
+
+    def _init_weight(self, shape, weight_init_std, rng):
+        """Initial weights of ``shape`` ((out, in) or (FN, C, FH, FW)) in the network's dtype."""
+        return init_weight(shape, weight_init_std, rng, self.dtype)
+
+    def _affine(self, W, b):
+        return Affine(W, b)
+
+    def _convolution(self, W, b, stride, pad):
+        return Convolution(W, b, stride, pad)
+
+    def _batch_norm(self, gamma, beta):
+        return BatchNormalization(gamma, beta)
+
+    def _dropout(self, dropout_ratio, rng):
+        return Dropout(dropout_ratio, seed=int(rng.integers(2**31)))
+
+    def _softmax_with_loss(self):
+        return SoftmaxWithLoss()
 
     def _as_input(self, x):
         """The network's own dtype for its input (float32 images stay float32)."""

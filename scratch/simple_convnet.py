@@ -4,11 +4,11 @@ from collections import OrderedDict
 import numpy as np
 
 from ._checks import dtype_of
-from .convolution import Convolution, Pooling
+from .convolution import Pooling
 from .gradient import numerical_gradient as numerical_gradient_of
-from .layers import Affine, Relu, SoftmaxWithLoss
+from .layers import Relu
 from .network_base import Network
-from .weight_init import init_weight, make_rng
+from .weight_init import make_rng
 
 __all__ = ["SimpleConvNet", "conv_output_size"]
 
@@ -42,22 +42,22 @@ class SimpleConvNet(Network):
         self.dtype = dtype_of(dtype)
         rng = make_rng(seed)
         self.params = {
-            "W1": init_weight((filter_num, channels, filter_size, filter_size), weight_init_std, rng, self.dtype),
+            "W1": self._init_weight((filter_num, channels, filter_size, filter_size), weight_init_std, rng),
             "b1": np.zeros(filter_num, dtype=self.dtype),
-            "W2": init_weight((hidden_size, pool_output_size), weight_init_std, rng, self.dtype),
+            "W2": self._init_weight((hidden_size, pool_output_size), weight_init_std, rng),
             "b2": np.zeros(hidden_size, dtype=self.dtype),
-            "W3": init_weight((output_size, hidden_size), weight_init_std, rng, self.dtype),
+            "W3": self._init_weight((output_size, hidden_size), weight_init_std, rng),
             "b3": np.zeros(output_size, dtype=self.dtype),
         }
         self.layers = OrderedDict()
-        self.layers["Conv1"] = Convolution(self.params["W1"], self.params["b1"], stride, pad)
+        self.layers["Conv1"] = self._convolution(self.params["W1"], self.params["b1"], stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
         self.layers["Relu1"] = Relu()
         self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)
-        self.layers["Affine1"] = Affine(self.params["W2"], self.params["b2"])
+        self.layers["Affine1"] = self._affine(self.params["W2"], self.params["b2"])
         self.layers["Relu2"] = Relu()
-        self.layers["Affine2"] = Affine(self.params["W3"], self.params["b3"])
-        self.last_layer = SoftmaxWithLoss()
+        self.layers["Affine2"] = self._affine(self.params["W3"], self.params["b3"])
+        self.last_layer = self._softmax_with_loss()
 
     def predict(self, x):
         x = self._as_input(x)

@@ -75,7 +75,10 @@ class Trainer:
         test_acc = self.network.accuracy(x_test, t_test)
         self.train_acc_list.append(train_acc)
         self.test_acc_list.append(test_acc)
-        self._say(f"=== epoch:{self.current_epoch}, train acc:{train_acc:.4f}, test acc:{test_acc:.4f} ===")
+        self._say(self.epoch_line(train_acc, test_acc))
+
+    def epoch_line(self, train_acc, test_acc):
+        return f"=== epoch:{self.current_epoch}, train acc:{train_acc:.4f}, test acc:{test_acc:.4f} ==="
 
     def _say(self, text):
         if self.verbose:

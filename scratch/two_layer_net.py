@@ -9,9 +9,9 @@ import numpy as np
 
 from ._checks import dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .layers import Relu, Sigmoid
 from .network_base import Network
-from .weight_init import init_weight, make_rng
+from .weight_init import make_rng
 
 __all__ = ["TwoLayerNet"]
 
@@ -32,16 +32,16 @@ class TwoLayerNet(Network):
         self.dtype = dtype_of(dtype)
         rng = make_rng(seed)
         self.params = {
-            "W1": init_weight((hidden_size, input_size), weight_init_std, rng, self.dtype),
+            "W1": self._init_weight((hidden_size, input_size), weight_init_std, rng),
             "b1": np.zeros(hidden_size, dtype=self.dtype),
-            "W2": init_weight((output_size, hidden_size), weight_init_std, rng, self.dtype),
+            "W2": self._init_weight((output_size, hidden_size), weight_init_std, rng),
             "b2": np.zeros(output_size, dtype=self.dtype),
         }
         self.layers = OrderedDict()
-        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Affine1"] = self._affine(self.params["W1"], self.params["b1"])
         self.layers["Activation1"] = ACTIVATIONS[activation]()
-        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
-        self.lastLayer = SoftmaxWithLoss()
+        self.layers["Affine2"] = self._affine(self.params["W2"], self.params["b2"])
+        self.lastLayer = self._softmax_with_loss()
 
     def predict(self, x):
         x = self._as_input(x)
