@@ -12,6 +12,8 @@ difference (f(x + h) - f(x - h)) / 2h with h = 1e-4, written out in
   This is why the book (4.3.1) picks h = 1e-4 and float64: in float32 the
   rounding term alone is ~1e-3 relative.
 """
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -81,7 +83,9 @@ class TestNumericalGradient:
         f, third, terms = FUNCTIONS[name]
         x = make_rng().uniform(-2, 2, shape).astype(dtype)
         before = x.copy()
-        ours = S.numerical_gradient(f, x)
+        with warnings.catch_warnings():  # float32 on purpose: the bound below is float32's
+            warnings.simplefilter("ignore", S.LowPrecisionGradientWarning)
+            ours = S.numerical_gradient(f, x)
         assert x.tobytes() == before.tobytes(), "numerical_gradient must leave x bit-for-bit unchanged"
         theirs = R.numerical_gradient(f, x)
         assert x.tobytes() == before.tobytes(), "reference.numerical_gradient changed x"
@@ -151,3 +155,21 @@ class TestGradientDescent:
         assert_close(theirs, exact.astype(dtype), dtype, rtol=4 * steps * eps, component="gradient.autograd")
         # Central differences: about eps/h relative per step, shrinking with x.
         assert_close(ours, theirs, dtype, rtol=10 * eps / H, component="gradient.central_difference")
+
+
+class TestLowPrecisionWarning:
+    """A gradient check in float32 agrees only to about 1e-3: numerical_gradient says so, once."""
+
+    def test_float32_warns_once_and_float64_never(self, monkeypatch):
+        import scratch.gradient as gradient
+
+        monkeypatch.setattr(gradient, "_warned_low_precision", False)
+        f = lambda x: float(np.sum(x ** 2))  # noqa: E731
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gradient.numerical_gradient(f, np.ones(3))
+            assert not caught
+            gradient.numerical_gradient(f, np.ones(3, dtype=np.float32))
+            gradient.numerical_gradient(f, np.ones(3, dtype=np.float32))
+        assert [w.category for w in caught] == [gradient.LowPrecisionGradientWarning]
+        assert "dtype=np.float64" in str(caught[0].message)
