@@ -16,7 +16,8 @@ import pytest
 import torch
 
 __all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_same_error",
-           "make_rng", "share_dropout_masks", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file"]
+           "make_rng", "share_dropout_masks", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file",
+           "BOOK_CODE_ENV", "book_code_file"]
 
 # (name, dtype) rows for ``parameterized.expand``: every numeric test runs in both.
 DTYPES = [("float64", np.float64), ("float32", np.float32)]
@@ -130,6 +131,23 @@ def book_weight_file(name):
     path = os.path.join(directory, name)
     if not os.path.isfile(path):
         pytest.fail(f"{BOOK_WEIGHTS_ENV}={directory} but {path} does not exist")
+    return path
+
+
+# The book's official code (../shared/book-code beside the checkout), for its .pkl weight files.
+BOOK_CODE_ENV = "DLFS_BOOK_CODE_DIR"
+BOOK_CODE_SKIP_REASON = (f"set {BOOK_CODE_ENV} to the directory holding the book's official code "
+                         "(ch03/sample_weight.pkl, ...; ../shared/book-code beside the checkout)")
+
+
+def book_code_file(relpath):
+    """Path of a file of the book's code (``ch07/params.pkl``); skips when the variable is unset, fails when missing."""
+    directory = os.environ.get(BOOK_CODE_ENV)
+    if not directory:
+        pytest.skip(BOOK_CODE_SKIP_REASON)
+    path = os.path.join(directory, relpath)
+    if not os.path.isfile(path):
+        pytest.fail(f"{BOOK_CODE_ENV}={directory} but {path} does not exist")
     return path
 
 

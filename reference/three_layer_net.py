@@ -16,7 +16,7 @@ __all__ = ["ThreeLayerNet"]
 class ThreeLayerNet(Network):
     """a1 = F.linear(x, W1, b1), z1 = sigmoid(a1), ..., y = softmax(F.linear(z2, W3, b3)).
 
-    ``weight_file`` is an ``.npz`` with keys W1, W2, W3, b1, b2, b3.
+    ``weight_file`` is an ``.npz`` or the book's pickle (read safely) with keys W1, W2, W3, b1, b2, b3.
     """
 
     def __init__(self, weight_file, dtype="float32"):

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -50,8 +51,14 @@ class ArgumentParser(argparse.ArgumentParser):
         fail(f"{message} (see {self.prog} --help)")
 
 
+def one_line_warning(message, category, filename, lineno, line=None):
+    """Warnings as one line, ``warning: ...``, like the errors (no source line)."""
+    return f"warning: {' '.join(str(message).split())}\n"
+
+
 def run_main(main):
     """Call ``main()``; turn the project's expected errors into one line and exit code 2."""
+    warnings.formatwarning = one_line_warning
     try:
         main()
     except KeyboardInterrupt:
@@ -160,7 +167,8 @@ MODELS = {
     "three_layer": ModelSpec(
         build=lambda backend, args: backend.ThreeLayerNet(args.weights, dtype=args.dtype),
         flatten=True, trainable=False, takes_weight_file=True,
-        summary="784-50-100-10 sigmoid network of chapter 3, inference only (e.g. ch03_sample_weight.npz)"),
+        summary="784-50-100-10 sigmoid network of chapter 3, inference only "
+                "(e.g. ch03_sample_weight.npz or the book's ch03/sample_weight.pkl)"),
     "simple_convnet": ModelSpec(
         build=lambda backend, args: backend.SimpleConvNet(dtype=args.dtype, seed=args.seed),
         flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,

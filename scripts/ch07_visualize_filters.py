@@ -30,8 +30,9 @@ def parse_args(argv=None):
     parser = _common.ArgumentParser(prog="ch07_visualize_filters.py", description=DESCRIPTION)
     _common.add_backend_argument(parser)
     parser.add_argument("--weights", metavar="PATH", required=True,
-                        help="trained SimpleConvNet parameters (.npz): the book's "
-                             "ch07_simple_convnet_params.npz or what train.py --model simple_convnet saved")
+                        help="trained SimpleConvNet parameters: the book's ch07_simple_convnet_params.npz "
+                             "or its ch07/params.pkl (read safely), or what train.py --model simple_convnet "
+                             "saved")
     parser.add_argument("--seed", type=_common.non_negative_int, default=0,
                         help="seed of the freshly initialised network (default 0)")
     parser.add_argument("--image-index", type=_common.non_negative_int, default=0,

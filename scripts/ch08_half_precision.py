@@ -41,8 +41,9 @@ def parse_args(argv=None):
     parser.add_argument("--model", choices=sorted(CLASSES), required=True,
                         help="simple_convnet: chapter 7's SimpleConvNet; deep_convnet: chapter 8's DeepConvNet")
     parser.add_argument("--weights", metavar="PATH", required=True,
-                        help="the trained parameters (.npz): the book's ch07_simple_convnet_params.npz / "
-                             "ch08_deep_convnet_params.npz or what train.py saved")
+                        help="the trained parameters: the book's ch07_simple_convnet_params.npz / "
+                             "ch08_deep_convnet_params.npz, its ch07/params.pkl / "
+                             "ch08/deep_convnet_params.pkl (read safely), or what train.py saved")
     parser.add_argument("--backend", choices=sorted(_common.BACKENDS) + ["both"], default="scratch",
                         help="scratch: NumPy; torch: its PyTorch mirror; both: one row each, on the same "
                              "images (default scratch)")

@@ -29,8 +29,9 @@ def parse_args(argv=None):
     parser = _common.ArgumentParser(prog="ch08_misclassified.py", description=DESCRIPTION)
     _common.add_backend_argument(parser)
     parser.add_argument("--weights", metavar="PATH", required=True,
-                        help="DeepConvNet parameters (.npz): the book's ch08_deep_convnet_params.npz "
-                             "or what train.py --model deep_convnet saved")
+                        help="DeepConvNet parameters: the book's ch08_deep_convnet_params.npz or its "
+                             "ch08/deep_convnet_params.pkl (read safely), or what train.py --model "
+                             "deep_convnet saved")
     parser.add_argument("--max", type=_common.positive_int, default=20,
                         help="draw at most N misclassified images (default 20, as the book)")
     parser.add_argument("--samples", type=_common.positive_int, default=TEST_IMAGES,

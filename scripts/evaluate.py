@@ -8,16 +8,19 @@ import os
 import _common
 
 DESCRIPTION = """Load weights into a network and print its accuracy on the 10000 MNIST
-test images as 'accuracy: 0.xxxx'. Takes the book's published weights
-(e.g. ch03_sample_weight.npz with --model three_layer) and the .npz files
-train.py saves (give the same --hidden-size and --activation as in training)."""
+test images as 'accuracy: 0.xxxx'. Takes the book's published weights, as
+.npz (e.g. ch03_sample_weight.npz with --model three_layer) or as the book's
+own pickles (ch03/sample_weight.pkl, ch07/params.pkl, ch08/deep_convnet_params.pkl;
+read safely: nothing in them is run), and the .npz files train.py saves
+(give the same --hidden-size and --activation as in training)."""
 
 
 def parse_args(argv=None):
     parser = _common.ArgumentParser(prog="evaluate.py", description=DESCRIPTION)
     _common.add_backend_argument(parser)
     _common.add_model_arguments(parser, trainable_only=False)
-    parser.add_argument("--weights", metavar="PATH", required=True, help="the .npz parameter file")
+    parser.add_argument("--weights", metavar="PATH", required=True,
+                        help="the parameter file: an .npz, or one of the book's .pkl files (read safely)")
     _common.add_data_arguments(parser)
     parser.set_defaults(weight_init_std=0.01, seed=0)  # the initial weights are overwritten by --weights
     args = parser.parse_args(argv)

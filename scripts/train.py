@@ -49,8 +49,9 @@ def parse_args(argv=None):
                         help="per-epoch accuracies on the first N train and test images (default: all "
                              "for two_layer, 1000 for the convnets, as the book); the last row uses all")
     parser.add_argument("--init-weights", metavar="PATH", default=None,
-                        help="start from these weights (a .npz saved by train.py, or the book's), e.g. to "
-                             "continue training with a smaller --lr; the optimizer state starts afresh")
+                        help="start from these weights (a .npz saved by train.py, or the book's .npz or "
+                             ".pkl), e.g. to continue training with a smaller --lr; the optimizer state "
+                             "starts afresh")
     parser.add_argument("--native-init", action="store_true",
                         help="torch backend: draw the initial weights with torch's own generator instead "
                              "of starting from the NumPy backend's weights for the seed")
