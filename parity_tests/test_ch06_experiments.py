@@ -172,3 +172,34 @@ def test_hyperparameter_search(tmp_path):
     assert float(best[0][1]) == max(float(acc) for acc, _, _ in trials)
     assert_png(tmp_path / "hp.png")
 
+
+
+# ---------------------------------------------------------------------------
+# --semantics book: scratch.book's layers and optimizers, same start
+# ---------------------------------------------------------------------------
+
+def test_book_semantics_needs_the_numpy_backend():
+    assert_usage_error(run_script("ch06_batch_norm_compare.py", "--backend", "torch", "--semantics", "book"),
+                       "scratch.book")
+
+
+@requires_mnist
+def test_batch_norm_compare_book_semantics_differs_only_with_batch_norm():
+    """Same initial weights and minibatches both ways: without batch norm the book changes only the
+    loss's +1e-7, which no gradient sees, so the accuracies are equal; with it they are not."""
+    args = ["--scales", "2", "--epochs", "3", "--train-size", "300", "--dtype", "float64", "--no-plot"]
+    pytorch = table_rows(succeeded(run_script("ch06_batch_norm_compare.py", *args)), ["1/2", "2/2"])
+    book = table_rows(succeeded(run_script("ch06_batch_norm_compare.py", *args, "--semantics", "book")),
+                      ["1/2", "2/2"])
+    assert pytorch["2/2"][1] == book["2/2"][1]  # weight scale 1e-4, without batch norm
+    assert pytorch["2/2"][2] != book["2/2"][2], (pytorch, book)  # with batch norm: eps 1e-6, biased running var
+
+
+@requires_mnist
+def test_overfit_regularization_book_semantics(tmp_path):
+    stdout = succeeded(run_script("ch06_overfit_regularization.py", "--semantics", "book", "--train-size", "100",
+                                  "--epochs", "2", "--dropout-epochs", "2", "--plot", tmp_path / "of.png"))
+    assert "book semantics" in stdout
+    rows = table_rows(stdout, ["none", "weight", "dropout"])
+    assert rows["dropout"][0] == "2"
+    assert_png(tmp_path / "of.png")

@@ -15,8 +15,10 @@ import numpy as np
 
 import _common
 from _common import to_numpy  # noqa: F401 - re-exported for the experiments
+from scratch.book.util import smooth_curve  # noqa: F401 - the book's, for the loss curves
 
-__all__ = ["make_parser", "add_mnist_arguments", "parse", "load_mnist", "minibatch_seed",
+__all__ = ["make_parser", "add_mnist_arguments", "parse", "load_backend", "label", "BookSemantics",
+           "load_mnist", "minibatch_seed",
            "iterations_per_epoch", "to_numpy", "check_finite", "smooth_curve", "print_table",
            "race", "print_race_summary", "plot_race", "new_figure", "save_figure"]
 
@@ -30,16 +32,23 @@ MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: ap
 def make_parser(script_file, description):
     """An ``ArgumentParser`` with the options every chapter-6 experiment takes.
 
-    The default ``--plot`` is ``runs/<script name>.png``.
+    The default ``--plot`` is ``runs/<script name>.png`` (``-book.png`` with ``--semantics book``).
     """
     name = os.path.splitext(os.path.basename(script_file))[0]
     parser = _common.ArgumentParser(prog=f"{name}.py", description=description)
     _common.add_backend_argument(parser)
+    parser.add_argument("--semantics", choices=["pytorch", "book"], default="pytorch",
+                        help="pytorch: the project's layers and optimizers (PyTorch's semantics); book: "
+                             "scratch.book's (per-element batch norm with eps 1e-6 and a biased running "
+                             "variance, non-inverted dropout, the book's optimizers, cross-entropy + 1e-7, "
+                             "float64), from the same initial weights and minibatches. Default: pytorch")
     parser.add_argument("--seed", type=_common.non_negative_int, default=0,
                         help="seeds the initial weights, the minibatches and any random draw; "
                              "the same seed gives the same numbers (default 0)")
-    parser.add_argument("--plot", metavar="PATH", default=os.path.join("runs", f"{name}.png"),
-                        help=f"where to save the figure (default runs/{name}.png)")
+    parser.add_argument("--plot", metavar="PATH", default=None,
+                        help=f"where to save the figure (default runs/{name}.png, runs/{name}-book.png "
+                             f"with --semantics book)")
+    parser.set_defaults(plot_name=name)
     parser.add_argument("--no-plot", action="store_true", help="do not draw the figure")
     parser.add_argument("--threads", type=_common.positive_int, default=None,
                         help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
@@ -56,13 +65,80 @@ def add_mnist_arguments(parser):
 
 
 def parse(parser, argv=None):
-    """Parse; a --plot that is a folder, or drawing without matplotlib, is a usage error."""
+    """Parse; a --plot that is a folder, or drawing without matplotlib, is a usage error.
+
+    ``--semantics book`` needs the NumPy backend, computes in float64 (the
+    book's dtype) and seeds NumPy's global generator with ``--seed`` (the
+    book's dropout masks come from it).
+    """
     args = parser.parse_args(argv)
+    if args.semantics == "book":
+        if args.backend != "scratch":
+            parser.error("--semantics book runs the book's NumPy code (scratch.book); PyTorch has no per-element "
+                         "batch norm, non-inverted dropout or the book's optimizers, so use --backend scratch")
+        if getattr(args, "dtype", "float64") != "float64":
+            print(f"note: --semantics book computes in float64, the book's dtype (not {args.dtype})")
+        args.dtype = "float64"
+        np.random.seed(args.seed)
+    if args.plot is None:
+        suffix = "-book" if args.semantics == "book" else ""
+        args.plot = os.path.join("runs", f"{args.plot_name}{suffix}.png")
     if os.path.isdir(args.plot):
         parser.error(f"--plot {args.plot} is a directory; give a file name")
     if not args.no_plot and importlib.util.find_spec("matplotlib") is None:
         parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
     return args
+
+
+def label(args):
+    """'scratch backend', or 'scratch backend, book semantics', for titles and headers."""
+    return f"{args.backend} backend" + (", book semantics" if args.semantics == "book" else "")
+
+
+class BookSemantics:
+    """What a script gets for a backend with ``--semantics book``: ``scratch.book``'s classes, same calls.
+
+    Networks take the scripts' ``dtype=`` and ``seed=`` and start from the
+    initial weights ``scratch``'s network draws for that seed (turned to the
+    book's (in, out) layout), so that a figure drawn both ways differs only by
+    the semantics, not by the draw. Optimizers are the book's; ``Trainer`` is
+    ``scratch``'s loop (minibatches from ``seed``) driving the book's optimizers.
+    Names the book does not change (``relu``, ``init_weight``, ...) are ``scratch``'s.
+    """
+
+    def __init__(self):
+        import scratch
+        import scratch.book as book
+
+        self.scratch, self.book = scratch, book
+
+        class Trainer(scratch.Trainer):
+            optimizer_module = book.optimizer
+
+        self.Trainer = Trainer
+
+    def __getattr__(self, name):
+        return getattr(self.book if name in self.book.__all__ else self.scratch, name)
+
+    def _same_start(self, name, args, kwargs, seed):
+        book_network = getattr(self.book, name)(*args, **kwargs)
+        twin = getattr(self.scratch, name)(*args, **kwargs, dtype="float64", seed=seed)
+        book_network.load_params({key: (value.T if value.ndim == 2 and key.startswith("W") else value)
+                                  for key, value in twin.params.items()})
+        return book_network
+
+    def MultiLayerNet(self, *args, dtype="float64", seed=None, **kwargs):  # noqa: N802 - a class's name
+        return self._same_start("MultiLayerNet", args, kwargs, seed)
+
+    def MultiLayerNetExtend(self, *args, dtype="float64", seed=None, **kwargs):  # noqa: N802
+        return self._same_start("MultiLayerNetExtend", args, kwargs, seed)
+
+
+def load_backend(args):
+    """The package for ``--backend`` (``--threads`` applied), or ``BookSemantics`` for ``--semantics book``."""
+    if args.semantics == "book":
+        return BookSemantics()
+    return _common.load_backend(args.backend, args.threads)
 
 
 # ---------------------------------------------------------------------------
@@ -96,18 +172,6 @@ def check_finite(loss, where):
     """Stop with a one-line error when a loss became NaN or infinite."""
     if not math.isfinite(loss):
         raise FloatingPointError(f"the loss became {loss} {where}; lower the learning rate")
-
-
-def smooth_curve(x):
-    """The book's ``common/util.py`` smooth_curve: a Kaiser window (11 wide, beta 2), edges mirrored."""
-    x = np.asarray(x, dtype=np.float64)
-    window_len = 11
-    if len(x) < window_len:
-        return x
-    s = np.r_[x[window_len - 1:0:-1], x, x[-1:-window_len:-1]]
-    w = np.kaiser(window_len, 2)
-    y = np.convolve(w / w.sum(), s, mode="valid")
-    return y[5:len(y) - 5]
 
 
 def print_table(header, rows, progress=None):
@@ -189,7 +253,7 @@ def plot_race(path, losses, title, ylim):
     markers = "oxsD^v"
     for k, (name, curve) in enumerate(losses.items()):
         x = np.arange(len(curve))
-        ax.plot(x, smooth_curve(curve), marker=markers[k % len(markers)], markevery=100, label=name)
+        ax.plot(x, smooth_curve(curve) if len(curve) >= 11 else curve, marker=markers[k % len(markers)], markevery=100, label=name)
     ax.set_xlabel("iterations")
     ax.set_ylabel("loss")
     ax.set_ylim(*ylim)

@@ -97,14 +97,14 @@ def plot_histograms(path, results, layers, title):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     functions = activation_functions(args.backend, backend)
     x = np.random.default_rng(args.seed).standard_normal((args.samples, args.nodes)).astype(args.dtype)
     if args.backend == "torch":
         import torch
 
         x = torch.from_numpy(x)
-    print(f"activation histograms ({args.backend} backend, {args.dtype}): {args.samples} inputs N(0, 1), "
+    print(f"activation histograms ({ex.label(args)}, {args.dtype}): {args.samples} inputs N(0, 1), "
           f"{args.layers} layers of {args.nodes}, no biases, seed {args.seed}")
     results = {}
     with _common.no_grad(args.backend):
@@ -118,7 +118,7 @@ def main(argv=None):
     ex.print_table(header, rows)
     if not args.no_plot:
         plot_histograms(args.plot, results, args.layers,
-                        f"activations of {args.layers} layers ({args.backend} backend)")
+                        f"activations of {args.layers} layers ({ex.label(args)})")
 
 
 if __name__ == "__main__":

@@ -96,12 +96,12 @@ def plot_grid(path, scales, results, title):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     (x_train, t_train), _ = ex.load_mnist(args, args.train_size)
     scales = np.logspace(0, -4, num=args.scales)
     iter_per_epoch = ex.iterations_per_epoch(len(x_train), args.batch_size)
     iters = (args.epochs - 1) * iter_per_epoch + 1
-    print(f"batch norm comparison ({args.backend} backend, {args.dtype}): MultiLayerNetExtend(784, [100]*5, 10), "
+    print(f"batch norm comparison ({ex.label(args)}, {args.dtype}): MultiLayerNetExtend(784, [100]*5, 10), "
           f"SGD lr {args.lr}, {len(x_train)} images, batch {args.batch_size}, {args.epochs} epochs "
           f"({iters} iterations) per scale, {args.scales} scales, seed {args.seed}")
     rng = np.random.default_rng(ex.minibatch_seed(args.seed))
@@ -123,7 +123,7 @@ def main(argv=None):
     print(f"book: {BOOK}")
     if not args.no_plot:
         plot_grid(args.plot, scales, results,
-                  f"train accuracy with and without batch norm ({args.backend} backend)")
+                  f"train accuracy with and without batch norm ({ex.label(args)})")
 
 
 if __name__ == "__main__":

@@ -94,12 +94,12 @@ def plot_best(path, best, title):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     (x, t), _ = ex.load_mnist(args, args.train_size)
     rng = np.random.default_rng(args.seed)
     train, validation = split_validation(x, t, args.validation_rate, rng)
     iters = int(args.epochs * max(len(train[0]) / args.batch_size, 1))  # Trainer's max_iter
-    print(f"hyperparameter search ({args.backend} backend, {args.dtype}): MultiLayerNet(784, [100]*6, 10), "
+    print(f"hyperparameter search ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*6, 10), "
           f"{len(train[0])} training and {len(validation[0])} validation images, {args.epochs} epochs, "
           f"batch {args.batch_size}, {args.trials} trials, seed {args.seed}")
     progress = _common.Progress(args.trials * iters, enabled=not args.no_progress)
@@ -127,7 +127,7 @@ def main(argv=None):
     ex.print_table(["", "val acc", "lr", "weight decay", "book val acc", "book lr", "book weight decay"], rows)
     print("book: learning goes well for lr 0.001 to 0.01 and weight decay 1e-8 to 1e-6")
     if not args.no_plot:
-        plot_best(args.plot, best, f"best {len(best)} of {args.trials} trials ({args.backend} backend)")
+        plot_best(args.plot, best, f"best {len(best)} of {args.trials} trials ({ex.label(args)})")
 
 
 if __name__ == "__main__":

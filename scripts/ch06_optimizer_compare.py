@@ -38,20 +38,20 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     (x_train, t_train), _ = ex.load_mnist(args)
 
     networks = {name: backend.MultiLayerNet(784, [100, 100, 100, 100], 10, dtype=args.dtype, seed=args.seed)
                 for name in OPTIMIZERS}
     optimizers = {name: getattr(backend, name)(**hyper) for name, hyper in OPTIMIZERS.items()}
-    print(f"optimizer comparison ({args.backend} backend, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
+    print(f"optimizer comparison ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
           f"{args.iters} iterations, batch {args.batch_size}, seed {args.seed}; "
           + ", ".join(f"{name} lr {hyper['lr']}" for name, hyper in OPTIMIZERS.items()))
     losses = ex.race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size,
                      args.report_every)
     ex.print_race_summary(losses, BOOK_LOSS_1900, 1900, args.report_every)
     if not args.no_plot:
-        ex.plot_race(args.plot, losses, f"optimizers on MNIST ({args.backend} backend)", ylim=(0, 1))
+        ex.plot_race(args.plot, losses, f"optimizers on MNIST ({ex.label(args)})", ylim=(0, 1))
 
 
 if __name__ == "__main__":

@@ -123,9 +123,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     gradient_from = "autograd" if args.backend == "torch" else "(x/10, 2y)"
-    print(f"optimizer paths ({args.backend} backend, {args.dtype}): f(x, y) = x^2/20 + y^2 from {INIT_POS}, "
+    print(f"optimizer paths ({ex.label(args)}, {args.dtype}): f(x, y) = x^2/20 + y^2 from {INIT_POS}, "
           f"{args.steps} updates, gradient {gradient_from}")
     paths = {name: walk(backend, args.backend, name, hyper, args.steps, args.dtype)
              for name, hyper in OPTIMIZERS.items()}
@@ -137,7 +137,7 @@ def main(argv=None):
                      f"{bx:.6g}", f"{by:.6g}"])
     ex.print_table(["optimizer", "lr", "final x", "final y", "f(x, y)", "book rules x", "book rules y"], rows)
     if not args.no_plot:
-        plot_paths(args.plot, paths, f"paths on x^2/20 + y^2 ({args.backend} backend, {args.steps} updates)")
+        plot_paths(args.plot, paths, f"paths on x^2/20 + y^2 ({ex.label(args)}, {args.steps} updates)")
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def plot_curves(path, results, labels, title):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     data = ex.load_mnist(args, args.train_size)
     hidden = [100] * 6
     runs = {
@@ -125,7 +125,7 @@ def main(argv=None):
                                                         seed=args.seed),
                     train_with_trainer, args.dropout_epochs),
     }
-    print(f"overfitting ({args.backend} backend, {args.dtype}): MultiLayerNet(784, [100]*6, 10), "
+    print(f"overfitting ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*6, 10), "
           f"{len(data[0][0])} training images, SGD lr {args.lr}, batch {args.batch_size}, seed {args.seed}; "
           f"none and weight decay {args.weight_decay}: {args.epochs} epochs; "
           f"dropout {args.dropout_ratio}: {args.dropout_epochs} epochs (Trainer)")
@@ -143,7 +143,7 @@ def main(argv=None):
         labels = {"none": "no regularization", "weight decay": f"weight decay (lambda {args.weight_decay})",
                   "dropout": f"dropout (ratio {args.dropout_ratio})"}
         plot_curves(args.plot, results, labels,
-                    f"overfitting {len(data[0][0])} training images ({args.backend} backend)")
+                    f"overfitting {len(data[0][0])} training images ({ex.label(args)})")
 
 
 if __name__ == "__main__":

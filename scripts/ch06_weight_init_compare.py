@@ -40,21 +40,21 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend, args.threads)
+    backend = ex.load_backend(args)
     (x_train, t_train), _ = ex.load_mnist(args)
 
     networks = {name: backend.MultiLayerNet(784, [100, 100, 100, 100], 10, weight_init_std=std,
                                             dtype=args.dtype, seed=args.seed)
                 for name, std in WEIGHT_INIT_TYPES.items()}
     optimizers = {name: backend.SGD(lr=args.lr) for name in networks}
-    print(f"weight-init comparison ({args.backend} backend, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
+    print(f"weight-init comparison ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
           f"ReLU, SGD lr {args.lr}, {args.iters} iterations, batch {args.batch_size}, seed {args.seed}; "
           "std=0.01: 0.01, Xavier: sqrt(1/n), He: sqrt(2/n)")
     losses = ex.race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size,
                      args.report_every)
     ex.print_race_summary(losses, BOOK_LOSS_1900, 1900, args.report_every)
     if not args.no_plot:
-        ex.plot_race(args.plot, losses, f"initial weights on MNIST ({args.backend} backend)", ylim=(0, 2.5))
+        ex.plot_race(args.plot, losses, f"initial weights on MNIST ({ex.label(args)})", ylim=(0, 2.5))
 
 
 if __name__ == "__main__":
