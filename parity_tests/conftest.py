@@ -123,15 +123,20 @@ requires_book_weights = pytest.mark.skipif(not os.environ.get(BOOK_WEIGHTS_ENV),
                                            reason=BOOK_WEIGHTS_SKIP_REASON)
 
 
+def _shared_file(env, skip_reason, relpath):
+    """``$env/relpath``; skips when the variable is unset, fails when the file is missing."""
+    directory = os.environ.get(env)
+    if not directory:
+        pytest.skip(skip_reason)
+    path = os.path.join(directory, relpath)
+    if not os.path.isfile(path):
+        pytest.fail(f"{env}={directory} but {path} does not exist")
+    return path
+
+
 def book_weight_file(name):
     """Path of one of the book's weight files; skips when the variable is unset, fails when the file is missing."""
-    directory = os.environ.get(BOOK_WEIGHTS_ENV)
-    if not directory:
-        pytest.skip(BOOK_WEIGHTS_SKIP_REASON)
-    path = os.path.join(directory, name)
-    if not os.path.isfile(path):
-        pytest.fail(f"{BOOK_WEIGHTS_ENV}={directory} but {path} does not exist")
-    return path
+    return _shared_file(BOOK_WEIGHTS_ENV, BOOK_WEIGHTS_SKIP_REASON, name)
 
 
 # The book's official code (../shared/book-code beside the checkout), for its .pkl weight files.
@@ -142,13 +147,7 @@ BOOK_CODE_SKIP_REASON = (f"set {BOOK_CODE_ENV} to the directory holding the book
 
 def book_code_file(relpath):
     """Path of a file of the book's code (``ch07/params.pkl``); skips when the variable is unset, fails when missing."""
-    directory = os.environ.get(BOOK_CODE_ENV)
-    if not directory:
-        pytest.skip(BOOK_CODE_SKIP_REASON)
-    path = os.path.join(directory, relpath)
-    if not os.path.isfile(path):
-        pytest.fail(f"{BOOK_CODE_ENV}={directory} but {path} does not exist")
-    return path
+    return _shared_file(BOOK_CODE_ENV, BOOK_CODE_SKIP_REASON, relpath)
 
 
 def pytest_terminal_summary(terminalreporter):

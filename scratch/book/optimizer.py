@@ -42,7 +42,7 @@ class Momentum:
             params[key] += self.v[key]
 
 
-class Nesterov:
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, the book's form (Bengio et al. 2012, arXiv:1212.0901):
 
         W <- W + momentum^2 v - (1 + momentum) lr dL/dW
@@ -50,11 +50,6 @@ class Nesterov:
 
     For a constant lr the same path as ``torch.optim.SGD(nesterov=True)``.
     """
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        self.lr = lr
-        self.momentum = momentum
-        self.v = None
 
     def update(self, params, grads):
         if self.v is None:
