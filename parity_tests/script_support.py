@@ -41,3 +41,38 @@ def assert_png(path, min_size=5000):
     with open(path, "rb") as f:
         assert f.read(8) == PNG_SIGNATURE, f"{path} is not a PNG file"
     assert path.stat().st_size > min_size, f"{path} is suspiciously small ({path.stat().st_size} bytes)"
+
+
+def unwritable_folder(tmp_path):
+    """A folder in which no file can be created, as a read-only folder is for its user.
+
+    A non-root user gets a folder without write permission; root writes
+    through permissions, so for root it is /sys (sysfs refuses new files even
+    to root). Skips if neither refuses a file here.
+    """
+    import pytest
+    import tempfile
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    for candidate in (folder, Path("/sys")):
+        try:
+            fd, probe = tempfile.mkstemp(dir=candidate)
+        except OSError:
+            return candidate
+        os.close(fd)
+        os.unlink(probe)
+    pytest.skip("no folder refuses new files here (root without a read-only /sys)")
+
+
+def import_script(name):
+    """The module of ``scripts/<name>.py``, imported as the scripts import each other (scripts/ on sys.path)."""
+    import importlib
+
+    folder = str(REPO_ROOT / "scripts")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)

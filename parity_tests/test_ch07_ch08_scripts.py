@@ -60,7 +60,7 @@ def test_weights_of_another_model_are_one_line_exit_2(tmp_path):
 def test_visualize_filters(tmp_path):
     stdout = succeeded(run_script("ch07_visualize_filters.py", "--weights", saved_weights(tmp_path, "SimpleConvNet"),
                                   "--seed", "1", "--image-index", "3", "--out-dir", tmp_path / "out"))
-    for name in ("ch07_filters.png", "ch07_feature_maps.png"):
+    for name in ("ch07_filters-scratch.png", "ch07_feature_maps-scratch.png"):
         assert f"saved {tmp_path / 'out' / name}" in stdout
         assert_png(tmp_path / "out" / name)
     assert "test image 3: label 0" in stdout  # MNIST's fourth test image is a 0

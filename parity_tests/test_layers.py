@@ -107,6 +107,35 @@ class TestActivationLayers:
         np.testing.assert_array_equal(dout, dout_keep)
 
     @parameterized.expand(DTYPES)
+    def test_relu_non_finite_dout_matches_pytorch(self, _, dtype):
+        """A diverging run sends inf and NaN back: where x <= 0 PyTorch's gradient is still 0
+        (not inf * 0 = NaN), where x > 0 the inf or NaN passes through unchanged."""
+        shape = (6, 7)
+        x = activation_input(shape, dtype)
+        rng = make_rng(2)
+        dout = rng.standard_normal(shape).astype(dtype)
+        dout.reshape(-1)[::3] = np.inf
+        dout.reshape(-1)[1::3] = np.nan
+        dout.reshape(-1)[2::7] = -np.inf
+        blocked = x <= 0
+        for where in (blocked, ~blocked):  # non-finite values reach both branches of the mask
+            for value in (np.inf, -np.inf):
+                assert np.any(where & (dout == value))
+            assert np.any(where & np.isnan(dout))
+        keep = dout.copy()
+        ours, theirs = S.Relu(), R.Relu()
+        ours.forward(x), theirs.forward(x)
+        dx, ref_dx = ours.backward(dout), to_numpy(theirs.backward(dout))
+        assert dx.dtype == ref_dx.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(dx, ref_dx)  # the same inf, -inf and NaN at the same places
+        np.testing.assert_array_equal(dx[blocked], 0)
+        np.testing.assert_array_equal(dx[~blocked], dout[~blocked])
+        np.testing.assert_array_equal(dout, keep)
+        # the same layer then takes a finite dout again: the fast branch, same answer as PyTorch
+        finite = np.nan_to_num(dout, nan=0.5, posinf=2.0, neginf=-2.0)
+        np.testing.assert_array_equal(ours.backward(finite), to_numpy(theirs.backward(finite)))
+
+    @parameterized.expand(DTYPES)
     def test_relu_gradient_at_zero_is_zero(self, _, dtype):
         """Like F.relu: the gradient at exactly 0 is 0 (the book's mask is x <= 0)."""
         x = np.array([[-1.0, 0.0, 2.0]], dtype=dtype)

@@ -43,6 +43,21 @@ def data(dtype, n=10, features=12, classes=4, seed=1):
     return rng.standard_normal((n, features)).astype(dtype), rng.integers(0, classes, n)
 
 
+def randomize_non_weights(net, seed=5):
+    """Biases (and batch norm's gamma, beta) drawn at random, in place: they start at 0 and 1, where
+    a penalty or a gradient term that wrongly includes them vanishes (0^2 = 0, lambda * 0 = 0)."""
+    rng = np.random.default_rng(seed)
+    for name, param in net.params.items():
+        if not name.startswith("W"):
+            value = rng.standard_normal(tuple(param.shape)) + (1.0 if name.startswith("gamma") else 0.0)
+            if isinstance(param, torch.Tensor):
+                with torch.no_grad():
+                    param.copy_(torch.from_numpy(value))
+            else:
+                param[...] = value
+            assert np.all(to_numpy(param) != 0), name
+
+
 @parameterized.expand([(f"{c}_{d}", kw, dt) for c, kw in CONFIGS for d, dt in DTYPES])
 def test_loss_and_gradients_agree(_, kwargs, dtype):
     numpy_net, torch_net = pair(kwargs, dtype)
@@ -60,6 +75,26 @@ def test_loss_and_gradients_agree(_, kwargs, dtype):
             assert_close(grads_numpy[name], grads_torch[name], dtype, what=f"d{name}, step {step}")
     assert_close(numpy_net.predict(x), torch_net.predict(x), dtype, what="test-mode scores")
     assert numpy_net.accuracy(x, t) == torch_net.accuracy(x, t)
+
+
+@parameterized.expand([(f"{c}_{d}", kw, dt) for c, kw in CONFIGS if kw.get("weight_decay_lambda")
+                       for d, dt in DTYPES])
+def test_weight_decay_agrees_with_nonzero_biases(_, kwargs, dtype):
+    """Weight decay away from initialisation: with biases (and beta) non-zero a penalty or a
+    gradient term on them no longer vanishes, so the backends must agree on that too."""
+    numpy_net, torch_net = pair(kwargs, dtype)
+    randomize_non_weights(numpy_net)
+    torch_net.load_params(numpy_net.params)
+    share_dropout_masks(numpy_net, torch_net)
+    x, t = data(dtype)
+    assert_close(numpy_net.loss(x, t), torch_net.loss(x, t), dtype, what="test-mode loss")
+    grads_numpy, grads_torch = numpy_net.gradient(x, t), torch_net.gradient(x, t)
+    assert_close(numpy_net.last_loss, torch_net.last_loss, dtype, what="loss")
+    for name in numpy_net.params:
+        if name.startswith("b") and f"BatchNorm{name[1:]}" in numpy_net.layers:
+            assert_bias_before_batchnorm_vanishes(grads_numpy, grads_torch, name, dtype)
+            continue
+        assert_close(grads_numpy[name], grads_torch[name], dtype, what=f"d{name}")
 
 
 @parameterized.expand([(c, kw) for c, kw in CONFIGS if "use_dropout" not in kw])
@@ -96,6 +131,8 @@ def test_weight_decay_is_in_the_loss_and_not_on_biases(_, backend):
     kwargs = dict(dtype="float64", seed=3)
     plain = backend.MultiLayerNet(12, [9], 4, **kwargs)
     decayed = backend.MultiLayerNet(12, [9], 4, weight_decay_lambda=0.5, **kwargs)
+    for net in (plain, decayed):  # non-zero biases: at initialisation b = 0 would hide a penalty on them
+        randomize_non_weights(net)
     x, t = data(np.float64)
     penalty = sum(0.5 * 0.5 * float((to_numpy(plain.params[w]) ** 2).sum()) for w in ("W1", "W2"))
     loss_decayed, loss_plain = float(to_numpy(decayed.loss(x, t))), float(to_numpy(plain.loss(x, t)))

@@ -107,7 +107,7 @@ def test_scratch_training_repeats_exactly_and_evaluate_agrees(tmp_path):
     accuracy = final_accuracy(first, "test accuracy")
     assert accuracy == rows[-1][4]
     with np.load(weights) as a, np.load(weights_again) as b:
-        assert sorted(a.files) == ["W1", "W2", "__layout__", "b1", "b2"]
+        assert sorted(a.files) == ["W1", "W2", "__config__", "__layout__", "b1", "b2"]
         for name in ("W1", "b1", "W2", "b2"):
             assert a[name].dtype == np.float32
             np.testing.assert_array_equal(a[name], b[name])

@@ -5,6 +5,8 @@ re-exports scratch.serialization); the networks' ``save_params`` /
 ``load_params`` convert between arrays and tensors and must agree.
 """
 import os
+import pickle
+import re
 import tempfile
 
 import numpy as np
@@ -152,6 +154,65 @@ class TestSaveLoad:
                     for k, v in net.params.items():
                         np.testing.assert_array_equal(to_numpy(v), before[k],
                                                       err_msg=f"{module.__name__}: a failed load changed {k}")
+
+
+class TestRefusedContents:
+    """Whatever the reader (load_params, a network, ThreeLayerNet), a file's bad contents are refused by name."""
+
+    @parameterized.expand([("nan", np.nan, "1 NaN and 0 infinite"), ("inf", np.inf, "0 NaN and 1 infinite"),
+                           ("minus_inf", -np.inf, "0 NaN and 1 infinite")])
+    def test_non_finite_weights(self, _, value, words):
+        with tempfile.TemporaryDirectory() as directory:
+            params = {k: np.asarray(v) for k, v in two_layer_net(scratch).params.items()}
+            params["W2"][1, 2] = value
+            npz, pkl = os.path.join(directory, "w.npz"), os.path.join(directory, "w.pkl")
+            scratch.serialization.save_params(npz, params)
+            with open(pkl, "wb") as f:
+                pickle.dump(params, f, protocol=2)
+            for path in (npz, pkl):
+                for load in (scratch.serialization.load_params, two_layer_net(scratch).load_params,
+                             two_layer_net(reference).load_params):
+                    with pytest.raises(ValueError) as info:
+                        load(path)
+                    assert str(info.value) == (f"{path}: parameter 'W2' holds {words} values; weights like "
+                                               f"these only compute NaN, so the file is refused")
+
+    def test_non_finite_weights_of_the_chapter3_network(self, tmp_path):
+        path = tmp_path / "sample_weight.npz"
+        rng = make_rng()
+        np.savez(path, **{f"W{k}": rng.standard_normal(shape) for k, shape in ((1, (784, 50)), (2, (50, 100)),
+                                                                               (3, (100, 10)))},
+                 **{f"b{k}": np.full(n, np.nan) for k, n in ((1, 50), (2, 100), (3, 10))})
+        for network in (scratch.three_layer_net.ThreeLayerNet, reference.three_layer_net.ThreeLayerNet):
+            with pytest.raises(ValueError, match=re.escape(f"{path}: parameter 'b1' holds 50 NaN and 0 infinite")):
+                network(path)
+
+
+class TestConfiguration:
+    """save_params(..., config=) keeps the network's configuration beside the weights."""
+
+    def test_round_trip(self, tmp_path):
+        path = tmp_path / "w.npz"
+        config = {"model": "two_layer", "hidden_size": 5, "activation": "sigmoid"}
+        scratch.serialization.save_params(path, two_layer_net(scratch).params, config=config)
+        assert scratch.serialization.load_config(path) == config
+        assert sorted(scratch.serialization.load_params(path)) == ["W1", "W2", "b1", "b2"]
+        two_layer_net(reference).load_params(path)  # the entry is not a parameter
+
+    def test_files_without_one(self, tmp_path):
+        ours, book = tmp_path / "ours.npz", tmp_path / "book.npz"
+        scratch.serialization.save_params(ours, {"W1": np.ones((2, 3))})
+        np.savez(book, W1=np.ones((3, 2)))
+        assert scratch.serialization.load_config(ours) is None
+        assert scratch.serialization.load_config(book) is None
+
+    @parameterized.expand([("not_json", "{model: two_layer"), ("not_an_object", "[1, 2]")])
+    def test_a_damaged_entry_is_named(self, _, text):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "w.npz")
+            np.savez(path, W1=np.ones((2, 3)), __layout__=np.array("out_in"), __config__=np.array(text))
+            with pytest.raises(ValueError, match=f"^{re.escape(path)}: its __config__ entry is not a JSON object"):
+                scratch.serialization.load_config(path)
 
 
 BOOK_WEIGHTS = "ch03_sample_weight.npz"

@@ -1,6 +1,7 @@
 """Trainer: the same seed gives the same minibatches in both backends, so two runs from the
 same initial weights record the same losses and accuracies."""
 import io
+import re
 
 import numpy as np
 import pytest
@@ -55,18 +56,38 @@ def test_same_seed_same_run_and_unknown_optimizer():
         scratch.Trainer(net, x_train, t_train, x_test, t_test, optimizer="lbfgs")
 
 
-def test_progress_bar_draws_and_closes():
+def test_progress_bar_is_tqdm_and_epoch_lines_go_to_the_stream(capsys):
+    """verbose: a tqdm bar on stderr (ending its line), the epoch lines on ``stream``; quiet: nothing."""
+    x_train, t_train, x_test, t_test = dataset()
     out = io.StringIO()
-    bar = scratch.ProgressBar(5, stream=out, force=True, interval=0)
-    for i in range(1, 6):
-        bar.update(i, loss=0.5)
-    bar.clear()
-    bar.close()
-    text = out.getvalue()
-    assert "5/5 [########################]" in text and "loss 0.5000" in text and text.endswith("\n")
-    quiet = io.StringIO()
-    bar = scratch.ProgressBar(5, stream=quiet)  # not a terminal: only the final line
-    bar.update(3, loss=1.0)
-    assert quiet.getvalue() == ""
-    bar.close()
-    assert quiet.getvalue().count("\n") == 1 and "3/5" in quiet.getvalue()
+    trainer = scratch.Trainer(scratch.MultiLayerNet(8, [10], 3, seed=1), x_train, t_train, x_test, t_test,
+                              epochs=2, mini_batch_size=20, seed=3, stream=out)
+    trainer.train()
+    bar = capsys.readouterr().err
+    assert re.search(r"100%\|.*\| 12/12 \[.*it/s, loss \d\.\d{4}\]\n$", bar), bar
+    assert "=== epoch:2," in out.getvalue() and "it/s" not in out.getvalue()
+    quiet = scratch.Trainer(scratch.MultiLayerNet(8, [10], 3, seed=1), x_train, t_train, x_test, t_test,
+                            epochs=1, mini_batch_size=20, seed=3, verbose=False, stream=out)
+    quiet.train()
+    assert capsys.readouterr().err == ""
+
+
+def test_interrupted_training_ends_the_bar_line(capsys):
+    """Ctrl-C during train(): the bar's line is ended, so what is printed next starts a line of its own."""
+    x_train, t_train, x_test, t_test = dataset()
+    network = scratch.MultiLayerNet(8, [10], 3, seed=1)
+    trainer = scratch.Trainer(network, x_train, t_train, x_test, t_test, epochs=2, mini_batch_size=20, seed=3,
+                              stream=io.StringIO())
+    gradient, calls = network.gradient, []
+
+    def interrupted_gradient(x, t):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return gradient(x, t)
+
+    network.gradient = interrupted_gradient
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train()
+    bar = capsys.readouterr().err
+    assert "3/12" in bar and bar.endswith("\n"), repr(bar)

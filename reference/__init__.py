@@ -16,7 +16,6 @@ from . import network_base
 from . import optimizer
 from . import serialization
 from . import weight_init
-from . import progress
 from . import three_layer_net
 from . import two_layer_net
 from . import multi_layer_net_extend
@@ -25,7 +24,7 @@ from . import trainer
 from . import simple_convnet
 from . import deep_convnet
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, mnist, network_base, optimizer, serialization, weight_init, progress, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -40,7 +39,6 @@ from .network_base import *  # noqa: E402,F401,F403
 from .optimizer import *  # noqa: E402,F401,F403
 from .serialization import *  # noqa: E402,F401,F403
 from .weight_init import *  # noqa: E402,F401,F403
-from .progress import *  # noqa: E402,F401,F403
 from .three_layer_net import *  # noqa: E402,F401,F403
 from .two_layer_net import *  # noqa: E402,F401,F403
 from .multi_layer_net_extend import *  # noqa: E402,F401,F403

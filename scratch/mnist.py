@@ -30,8 +30,9 @@ Each file is a big-endian header followed by raw unsigned bytes:
   ``count * 28 * 28`` pixel bytes, row by row;
 * labels: magic 2049, number of labels, then ``count`` label bytes.
 
-Every file is checked (size and header) before it is used, so a truncated
-download gives a clear error instead of silently wrong data.
+Every file is checked (size and header) before it is used, and every label
+(a digit, 0..9) when it is read, so a truncated or damaged file gives a clear
+error naming it instead of silently wrong data.
 """
 
 import os
@@ -148,7 +149,16 @@ def _read_idx_labels(path, expected_count=None):
     with open(path, "rb") as f:
         data = f.read()
     labels = np.frombuffer(data, dtype=np.uint8, offset=_LABEL_HEADER)
-    return labels.astype(np.int64).reshape(count)
+    return _check_labels(path, labels.astype(np.int64).reshape(count))
+
+
+def _check_labels(path, labels):
+    """``labels`` if every one is a digit 0..9; else the ValueError of a corrupt ``path``."""
+    bad = np.flatnonzero((labels < 0) | (labels >= NUM_CLASSES))
+    if bad.size:
+        raise _corrupt(path, f"labels must be digits 0..{NUM_CLASSES - 1}, but {bad.size} of {labels.size} "
+                             f"are not (the first, at index {bad[0]}, is {labels[bad[0]]})")
+    return labels
 
 
 def _validate_present_files(raw_dir):
@@ -190,7 +200,8 @@ def _load_with_torchvision(MNIST, root, raw_dir, download):
     try:
         for split in ("train", "test"):
             ds = MNIST(root, train=(split == "train"), download=download)
-            arrays[split] = (ds.data.numpy(), ds.targets.numpy())
+            label_file = os.path.join(raw_dir, _SPLITS[split][1])
+            arrays[split] = (ds.data.numpy(), _check_labels(label_file, ds.targets.numpy()))
     except (OSError, RuntimeError) as err:
         # No network: torchvision raises RuntimeError("Error downloading ..."),
         # or a URLError / OSError escapes from the download itself.

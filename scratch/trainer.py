@@ -4,14 +4,15 @@ Differences from the book, each for speed or clarity and none changing what
 is learnt: the recorded loss of an iteration is the loss of the forward pass
 that computed the gradient (the book runs one more forward pass after the
 update); minibatches come from a generator seeded with ``seed``; progress is
-a bar plus one line per epoch instead of one line per iteration.
+a ``tqdm`` bar on stderr plus one line per epoch instead of one line per
+iteration.
 """
 import sys
 
 import numpy as np
+from tqdm import tqdm
 
 from . import optimizer as optimizers
-from .progress import ProgressBar
 
 __all__ = ["Trainer"]
 
@@ -81,18 +82,19 @@ class Trainer:
         return f"=== epoch:{self.current_epoch}, train acc:{train_acc:.4f}, test acc:{test_acc:.4f} ==="
 
     def _say(self, text):
+        """Print a line to ``stream`` when ``verbose``, above the progress bar if one is drawn."""
         if self.verbose:
-            if getattr(self, "_bar", None) is not None:
-                self._bar.clear()
-            print(text, file=self.stream, flush=True)
+            with tqdm.external_write_mode(file=self.stream):
+                print(text, file=self.stream, flush=True)
 
     def train(self):
-        self._bar = ProgressBar(self.max_iter, enabled=self.verbose)
-        for i in range(self.max_iter):
-            self.train_step()
-            self._bar.update(i + 1, loss=self.train_loss_list[-1])
-        self._bar.close()
-        self._bar = None
+        """Run every iteration (a ``tqdm`` bar on stderr when ``verbose``); return the final test accuracy."""
+        with tqdm(total=self.max_iter, disable=not self.verbose, file=sys.stderr, unit="it",
+                  dynamic_ncols=True) as bar:  # closed, its line ended, even when interrupted
+            for _ in range(self.max_iter):
+                self.train_step()
+                bar.set_postfix_str(f"loss {self.train_loss_list[-1]:.4f}", refresh=False)
+                bar.update()
         test_acc = self.network.accuracy(self.x_test, self.t_test)
         self._say("=============== Final Test Accuracy ===============")
         self._say(f"test acc:{test_acc:.4f}")

@@ -1,29 +1,31 @@
 """What the command-line scripts share: argument parsing with one-line errors,
-the backend and model registries, MNIST loading, a progress bar and PNG saving.
+the backend and model registries, MNIST loading, the weights' configuration,
+a progress bar (tqdm) and PNG saving.
 
 The scripts import this module as ``_common`` (``python scripts/train.py``
-puts ``scripts/`` first on ``sys.path``). NumPy is the only import at module
-level, so ``--help`` and bad arguments answer at once; torch is imported only
-with the torch backend.
+puts ``scripts/`` first on ``sys.path``). NumPy, tqdm and the NumPy package
+``scratch`` are the only imports at module level, so ``--help`` and bad
+arguments answer at once; torch is imported only with the torch backend.
 """
 import argparse
 import contextlib
 import importlib
 import math
-import os
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
-from scratch.progress import ProgressBar
+from _paths import check_output, write_atomically
+from scratch import serialization
 
-__all__ = ["ArgumentParser", "BACKENDS", "MODELS", "ModelSpec", "Progress", "add_backend_argument",
-           "add_data_arguments", "add_model_arguments", "fail", "load_backend", "load_data", "no_grad",
-           "non_negative_int", "positive_float", "positive_int", "run_main", "save_png", "to_numpy"]
+__all__ = ["ArgumentParser", "BACKENDS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
+           "add_model_arguments", "advance", "check_output", "check_weights_config", "fail", "load_backend",
+           "load_data", "load_weights", "model_config", "model_from_weights", "no_grad", "non_negative_int",
+           "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "to_numpy"]
 
 EXIT_USAGE = 2
 
@@ -145,6 +147,8 @@ class ModelSpec:
     optimizer, lr: train.py's defaults (the book's choice for this network).
     eval_samples: train.py measures per-epoch accuracy on this many images (None: all),
         as the book's Trainer(evaluate_sample_num_per_epoch=...); the final test is always full.
+    shape_options: the options (argument names) that shape the network beside ``--model``;
+        train.py saves them with the weights (``model_config``).
     """
 
     build: Callable
@@ -155,6 +159,7 @@ class ModelSpec:
     optimizer: str = "sgd"
     lr: float = 0.1
     eval_samples: int | None = None
+    shape_options: tuple = ()
 
 
 MODELS = {
@@ -162,7 +167,7 @@ MODELS = {
         build=lambda backend, args: backend.TwoLayerNet(
             784, args.hidden_size, 10, weight_init_std=args.weight_init_std,
             activation=args.activation, dtype=args.dtype, seed=args.seed),
-        flatten=True,
+        flatten=True, shape_options=("hidden_size", "activation"),
         summary="784-hidden-10, Affine-ReLU/Sigmoid-Affine-SoftmaxWithLoss (chapters 4-5)"),
     "three_layer": ModelSpec(
         build=lambda backend, args: backend.ThreeLayerNet(args.weights, dtype=args.dtype),
@@ -185,16 +190,25 @@ def model_help(trainable_only):
                      if spec.trainable or not trainable_only)
 
 
-def add_model_arguments(parser, trainable_only):
-    """--model and the architecture options (evaluate.py needs the ones the weights were trained with)."""
+MODEL_DEFAULTS = {"model": "two_layer", "hidden_size": 50, "activation": "relu"}
+
+
+def add_model_arguments(parser, trainable_only, from_weights=False):
+    """--model and the architecture options.
+
+    ``from_weights``: their defaults are None, to be taken from the weights
+    file's configuration (``model_from_weights``), else ``MODEL_DEFAULTS``.
+    """
     names = [name for name, spec in MODELS.items() if spec.trainable or not trainable_only]
-    parser.add_argument("--model", choices=names, default="two_layer",
-                        help=f"{model_help(trainable_only)}. Default: two_layer")
-    parser.add_argument("--hidden-size", type=positive_int, default=50,
-                        help="two_layer: hidden units (default 50)")
-    parser.add_argument("--activation", choices=["relu", "sigmoid"], default="relu",
+    default = (lambda key: None) if from_weights else MODEL_DEFAULTS.get
+    origin = "the weights file's configuration, else " if from_weights else ""
+    parser.add_argument("--model", choices=names, default=default("model"),
+                        help=f"{model_help(trainable_only)}. Default: {origin}two_layer")
+    parser.add_argument("--hidden-size", type=positive_int, default=default("hidden_size"),
+                        help=f"two_layer: hidden units (default: {origin}50)")
+    parser.add_argument("--activation", choices=["relu", "sigmoid"], default=default("activation"),
                         help="two_layer: hidden activation; relu is chapter 5's net, sigmoid "
-                             "chapter 4's (default relu)")
+                             f"chapter 4's (default: {origin}relu)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="parameter and image dtype (default float32)")
 
@@ -220,10 +234,87 @@ def load_data(args, flatten):
 
 
 # ---------------------------------------------------------------------------
-# Progress bar on stderr
+# The network's configuration, saved beside its weights
 # ---------------------------------------------------------------------------
 
-Progress = ProgressBar  # the package's bar: Progress(total, enabled), update(n, loss), clear(), close(n, loss)
+def model_config(args):
+    """What train.py stores with the weights: ``--model`` and the options that shape that model."""
+    return {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
+
+
+def _options(config):
+    """A configuration as command-line options: '--model two_layer --hidden-size 50 ...'."""
+    keys = sorted(config, key=lambda key: key != "model")  # --model first
+    return " ".join(f"--{key.replace('_', '-')} {config[key]}" for key in keys)
+
+
+def check_weights_config(path, expected):
+    """Raise a one-line ValueError if the weights file ``path`` was saved for another network than ``expected``.
+
+    ``expected``: {option name: value}, e.g. {"model": "deep_convnet"}. Files without a
+    configuration (the book's, or saved by ``save_params`` without one) pass.
+    """
+    saved = serialization.load_config(path)
+    if saved is None:
+        return
+    clashes = {key: value for key, value in expected.items()
+               if value is not None and key in saved and saved[key] != value}
+    if clashes:
+        raise ValueError(f"{path} holds the weights of {_options(saved)}, not of {_options(clashes)}")
+
+
+def model_from_weights(args):
+    """Fill ``args``' model options left None from the configuration in ``args.weights``, else the defaults.
+
+    An option given on the command line that contradicts the file is an error (``check_weights_config``).
+    """
+    given = {key: getattr(args, key) for key in MODEL_DEFAULTS}
+    check_weights_config(args.weights, given)
+    saved = serialization.load_config(args.weights) or {}
+    for key, default in MODEL_DEFAULTS.items():
+        if given[key] is None:
+            setattr(args, key, saved.get(key, default))
+    return args
+
+
+def load_weights(network, path):
+    """``network.load_params(path)``; an error that does not say which file gets its name in front."""
+    try:
+        return network.load_params(path)
+    except (KeyError, ValueError) as err:
+        message = one_line(err)
+        if str(path) in message:
+            raise
+        raise type(err)(f"{path}: {message}") from err
+
+
+# ---------------------------------------------------------------------------
+# Progress bar on stderr (tqdm)
+# ---------------------------------------------------------------------------
+
+def progress_bar(total, enabled=True, unit="it", **options):
+    """A ``tqdm`` bar over ``total`` steps on stderr, drawn only on a terminal; ``options`` go to tqdm.
+
+    Into a pipe or a log file it writes nothing (tqdm's ``disable=None``), and
+    nothing at all when not ``enabled`` (--no-progress). Use it in a ``with``
+    block: however the block ends, even by Ctrl-C, the bar's line is ended
+    first, so an error or "interrupted" starts a line of its own.
+    """
+    return tqdm(total=total, disable=None if enabled else True, file=sys.stderr, unit=unit,
+                dynamic_ncols=True, **options)
+
+
+def advance(bar, loss):
+    """One more iteration done, with the latest loss shown beside the bar."""
+    bar.set_postfix_str(f"loss {loss:.4f}", refresh=False)
+    bar.update()
+
+
+def say(*lines):
+    """Print lines on stdout above the progress bar (tqdm clears it, then redraws it)."""
+    with tqdm.external_write_mode(file=sys.stdout):
+        for line in lines:
+            print(line, flush=True)
 
 
 # ---------------------------------------------------------------------------
@@ -236,19 +327,5 @@ def to_numpy(x):
 
 
 def save_png(figure, path):
-    """Write a matplotlib ``Figure`` to ``path`` atomically: a temporary file in the same folder, then rename."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            figure.savefig(f, format="png")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write a matplotlib ``Figure`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
+    write_atomically(path, lambda f: figure.savefig(f, format="png"))

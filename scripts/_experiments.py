@@ -20,7 +20,7 @@ from scratch.book.util import smooth_curve  # noqa: F401 - the book's, for the l
 __all__ = ["make_parser", "add_mnist_arguments", "parse", "load_backend", "label", "BookSemantics",
            "load_mnist", "minibatch_seed",
            "iterations_per_epoch", "to_numpy", "check_finite", "smooth_curve", "print_table",
-           "race", "print_race_summary", "plot_race", "new_figure", "save_figure"]
+           "race", "print_race_summary", "plot_race", "new_figure", "suptitle", "marker_for", "save_figure"]
 
 MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: apart from the weights' [seed]
 
@@ -32,7 +32,8 @@ MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: ap
 def make_parser(script_file, description):
     """An ``ArgumentParser`` with the options every chapter-6 experiment takes.
 
-    The default ``--plot`` is ``runs/<script name>.png`` (``-book.png`` with ``--semantics book``).
+    The default ``--plot`` is ``runs/<script name>-<backend>.png`` (``-<backend>-book.png``
+    with ``--semantics book``), so that no run overwrites another's figure.
     """
     name = os.path.splitext(os.path.basename(script_file))[0]
     parser = _common.ArgumentParser(prog=f"{name}.py", description=description)
@@ -46,14 +47,14 @@ def make_parser(script_file, description):
                         help="seeds the initial weights, the minibatches and any random draw; "
                              "the same seed gives the same numbers (default 0)")
     parser.add_argument("--plot", metavar="PATH", default=None,
-                        help=f"where to save the figure (default runs/{name}.png, runs/{name}-book.png "
-                             f"with --semantics book)")
+                        help=f"where to save the figure (default runs/{name}-<backend>.png, "
+                             f"runs/{name}-scratch-book.png with --semantics book)")
     parser.set_defaults(plot_name=name)
     parser.add_argument("--no-plot", action="store_true", help="do not draw the figure")
     parser.add_argument("--threads", type=_common.positive_int, default=None,
                         help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
     parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (without a terminal only its final line is shown)")
+                        help="no progress bar on stderr (none is drawn without a terminal either)")
     return parser
 
 
@@ -65,7 +66,7 @@ def add_mnist_arguments(parser):
 
 
 def parse(parser, argv=None):
-    """Parse; a --plot that is a folder, or drawing without matplotlib, is a usage error.
+    """Parse; a --plot that cannot be written, or drawing without matplotlib, is an error.
 
     ``--semantics book`` needs the NumPy backend, computes in float64 (the
     book's dtype) and seeds NumPy's global generator with ``--seed`` (the
@@ -82,11 +83,11 @@ def parse(parser, argv=None):
         np.random.seed(args.seed)
     if args.plot is None:
         suffix = "-book" if args.semantics == "book" else ""
-        args.plot = os.path.join("runs", f"{args.plot_name}{suffix}.png")
-    if os.path.isdir(args.plot):
-        parser.error(f"--plot {args.plot} is a directory; give a file name")
-    if not args.no_plot and importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
+        args.plot = os.path.join("runs", f"{args.plot_name}-{args.backend}{suffix}.png")
+    if not args.no_plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
+        _common.check_output("--plot", args.plot)
     return args
 
 
@@ -174,10 +175,8 @@ def check_finite(loss, where):
         raise FloatingPointError(f"the loss became {loss} {where}; lower the learning rate")
 
 
-def print_table(header, rows, progress=None):
+def print_table(header, rows):
     """Print ``rows`` (lists of strings) under ``header``, each column right-aligned."""
-    if progress is not None:
-        progress.clear()
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
     line = lambda cells: "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths))  # noqa: E731
     print(line(header))
@@ -208,22 +207,20 @@ def race(args, networks, optimizers, x_train, t_train, iters, batch_size, report
     row = lambda cells: "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths))  # noqa: E731
     print(row(header))
     print("-" * len(row(header)), flush=True)
-    progress = _common.Progress(iters, enabled=not args.no_progress)
-    for i in range(iters):
-        batch_mask = rng.choice(train_size, batch_size)
-        x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
-        for name, network in networks.items():
-            grads = network.gradient(x_batch, t_batch)
-            optimizers[name].update(network.params, grads)
-            with _common.no_grad(args.backend):
-                loss = float(network.loss(x_batch, t_batch))
-            check_finite(loss, f"for {name} at iteration {i}")
-            losses[name].append(loss)
-        progress.update(i + 1, loss)
-        if i % report_every == 0:
-            progress.clear()
-            print(row([str(i), *(f"{losses[name][-1]:.4f}" for name in networks)]), flush=True)
-    progress.close(iters, loss)
+    with _common.progress_bar(iters, not args.no_progress) as bar:
+        for i in range(iters):
+            batch_mask = rng.choice(train_size, batch_size)
+            x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+            for name, network in networks.items():
+                grads = network.gradient(x_batch, t_batch)
+                optimizers[name].update(network.params, grads)
+                with _common.no_grad(args.backend):
+                    loss = float(network.loss(x_batch, t_batch))
+                check_finite(loss, f"for {name} at iteration {i}")
+                losses[name].append(loss)
+            _common.advance(bar, loss)
+            if i % report_every == 0:
+                _common.say(row([str(i), *(f"{losses[name][-1]:.4f}" for name in networks)]))
     print()
     return losses
 
@@ -277,6 +274,20 @@ def new_figure(layout="constrained", **kwargs):
     fig = Figure(layout=layout, **kwargs)
     FigureCanvasAgg(fig)
     return fig
+
+
+def suptitle(fig, title):
+    """``fig.suptitle(title)``, the figure widened if the title would not fit (a grid of one or two panels)."""
+    text = fig.suptitle(title)
+    needed = text.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.5  # inches, with margins
+    if needed > fig.get_figwidth():
+        fig.set_figwidth(needed)
+    return text
+
+
+def marker_for(points):
+    """A marker for a curve of a single point (a line through one point draws nothing), else none."""
+    return "o" if len(points) < 2 else ""
 
 
 def save_figure(fig, path):

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+from _paths import check_output, write_atomically
+
 MODELS = ("two_layer", "simple_convnet", "deep_convnet")
 STEP_OPTIMIZER = {"two_layer": ("SGD", 0.1), "simple_convnet": ("Adam", 0.001), "deep_convnet": ("Adam", 0.001)}
 
@@ -30,8 +32,13 @@ class OneLineErrors(argparse.ArgumentParser):
     cannot use scripts/_common.py: that imports NumPy, whose thread count must be set first.)"""
 
     def error(self, message):
-        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
-        sys.exit(2)
+        fail(f"{message} (see {self.prog} --help)")
+
+
+def fail(message):
+    """``error: message`` on stderr, exit status 2."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def parse_args(argv=None):
@@ -59,6 +66,11 @@ def parse_args(argv=None):
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or args.inference_images < 0:
         parser.error("--warmup and --inference-images must be >= 0")
+    if args.json is not None and not args.probe_memory:
+        try:
+            check_output("--json", args.json)  # now, not after minutes of timing
+        except ValueError as err:
+            fail(err)
     return args
 
 
@@ -206,13 +218,8 @@ def print_table(report):
 
 
 def write_json(path, report):
-    import tempfile
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, path)
+    """Write ``report`` to ``path`` atomically (no half-written file, no temporary left behind)."""
+    write_atomically(path, lambda f: json.dump(report, f, indent=2), binary=False)
 
 
 def main(argv=None):
@@ -224,7 +231,10 @@ def main(argv=None):
     report = benchmark(args)
     print_table(report)
     if args.json:
-        write_json(args.json, report)
+        try:
+            write_json(args.json, report)
+        except OSError as err:  # the folder became unwritable during the run
+            fail(err)
         print(f"saved: {args.json}")
 
 

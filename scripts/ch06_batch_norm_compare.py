@@ -37,13 +37,13 @@ def parse_args(argv=None):
     return ex.parse(parser, argv)
 
 
-def train_pair(args, backend, weight_init_std, x_train, t_train, rng, progress, done):
+def train_pair(args, backend, weight_init_std, x_train, t_train, rng, bar):
     """The book's __train: both networks on the same minibatches; train accuracy once per epoch.
 
     A network whose loss overflows is left to go on, as in the book (its
     accuracy then stays near chance): that is one of the results. Returns
-    {name: [train accuracy per epoch]}, the names whose loss became NaN or
-    infinite, and the last minibatch loss of the batch-norm network.
+    {name: [train accuracy per epoch]} and the names whose loss became NaN or
+    infinite; ``bar`` shows the minibatch loss of the batch-norm network.
     """
     def network(use_batchnorm):
         return backend.MultiLayerNetExtend(784, [100, 100, 100, 100, 100], 10, weight_init_std=weight_init_std,
@@ -65,13 +65,14 @@ def train_pair(args, backend, weight_init_std, x_train, t_train, rng, progress, 
         if i % iter_per_epoch == 0:
             for name, net in networks.items():
                 accuracy[name].append(net.accuracy(x_train, t_train))
-        loss = float(networks["batch norm"].last_loss)
-        progress.update(done + i + 1, loss)
-    return accuracy, diverged, loss
+        _common.advance(bar, float(networks["batch norm"].last_loss))
+    return accuracy, diverged
 
 
-def plot_grid(path, scales, results, title):
+def grid_figure(scales, results, title):
     """One panel per weight scale: train accuracy with (solid) and without (dashed) batch norm."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator  # ticks at whole epochs
+
     cols = min(4, len(scales))
     rows = -(-len(scales) // cols)
     fig = ex.new_figure(figsize=(3 * cols, 2.4 * rows))
@@ -79,10 +80,12 @@ def plot_grid(path, scales, results, title):
     for k, (w, accuracy) in enumerate(zip(scales, results)):
         ax = axes.flat[k]
         epochs = np.arange(len(accuracy["batch norm"]))
-        ax.plot(epochs, accuracy["batch norm"], label="Batch Normalization")
-        ax.plot(epochs, accuracy["normal"], linestyle="--", label="Normal (without BatchNorm)")
+        marker = ex.marker_for(epochs)
+        ax.plot(epochs, accuracy["batch norm"], marker=marker, label="Batch Normalization")
+        ax.plot(epochs, accuracy["normal"], linestyle="--", marker=marker, label="Normal (without BatchNorm)")
         ax.set_title(f"W: {w:.4g}", fontsize=9)
         ax.set_ylim(0, 1.0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True) if len(epochs) > 1 else FixedLocator([0]))
     for ax in axes.flat[len(scales):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -90,8 +93,13 @@ def plot_grid(path, scales, results, title):
     for ax in axes[-1, :]:
         ax.set_xlabel("epochs")
     axes.flat[len(scales) - 1].legend(loc="lower right", fontsize=7)
-    fig.suptitle(title)
-    ex.save_figure(fig, path)
+    ex.suptitle(fig, title)
+    return fig
+
+
+def plot_grid(path, scales, results, title):
+    """Draw ``grid_figure`` and save it to ``path``."""
+    ex.save_figure(grid_figure(scales, results, title), path)
 
 
 def main(argv=None):
@@ -105,19 +113,16 @@ def main(argv=None):
           f"SGD lr {args.lr}, {len(x_train)} images, batch {args.batch_size}, {args.epochs} epochs "
           f"({iters} iterations) per scale, {args.scales} scales, seed {args.seed}")
     rng = np.random.default_rng(ex.minibatch_seed(args.seed))
-    progress = _common.Progress(iters * len(scales), enabled=not args.no_progress)
     results, rows = [], []
-    for k, w in enumerate(scales):
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing network is a result, not an error
-            accuracy, diverged, loss = train_pair(args, backend, float(w), x_train, t_train, rng, progress,
-                                                  k * iters)
-        results.append(accuracy)
-        final = {name: f"{acc[-1]:.3f}" + (" (diverged)" if name in diverged else "")
-                 for name, acc in accuracy.items()}
-        rows.append([f"{k + 1}/{len(scales)}", f"{w:.4g}", final["normal"], final["batch norm"]])
-        progress.clear()
-        print(f"scale {w:.4g}: train acc without BN {final['normal']}, with BN {final['batch norm']}", flush=True)
-    progress.close(iters * len(scales), loss)
+    with _common.progress_bar(iters * len(scales), not args.no_progress) as bar:
+        for k, w in enumerate(scales):
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowing network is a result, not an error
+                accuracy, diverged = train_pair(args, backend, float(w), x_train, t_train, rng, bar)
+            results.append(accuracy)
+            final = {name: f"{acc[-1]:.3f}" + (" (diverged)" if name in diverged else "")
+                     for name, acc in accuracy.items()}
+            rows.append([f"{k + 1}/{len(scales)}", f"{w:.4g}", final["normal"], final["batch norm"]])
+            _common.say(f"scale {w:.4g}: train acc without BN {final['normal']}, with BN {final['batch norm']}")
     print()
     ex.print_table(["", "weight scale", "train acc without BN", "train acc with BN"], rows)
     print(f"book: {BOOK}")

@@ -57,21 +57,21 @@ def split_validation(x, t, rate, rng):
     return (x[validation_num:], t[validation_num:]), (x[:validation_num], t[:validation_num])
 
 
-def train_trial(args, backend, lr, weight_decay, train, validation, progress, done):
-    """The book's __train: the validation and train accuracy after each epoch, and the last minibatch loss."""
+def train_trial(args, backend, lr, weight_decay, train, validation, bar):
+    """The book's __train: the validation and train accuracy after each epoch (``bar`` advanced per iteration)."""
     network = backend.MultiLayerNet(784, [100] * 6, 10, weight_decay_lambda=weight_decay,
                                     dtype=args.dtype, seed=args.seed)
     trainer = backend.Trainer(network, *train, *validation, epochs=args.epochs, mini_batch_size=args.batch_size,
                               optimizer="SGD", optimizer_param={"lr": lr}, verbose=False,
                               seed=ex.minibatch_seed(args.seed))
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging trial is a result, not an error
-        for i in range(trainer.max_iter):
+        for _ in range(trainer.max_iter):
             trainer.train_step()
-            progress.update(done + i + 1, trainer.train_loss_list[-1])
-    return trainer.test_acc_list, trainer.train_acc_list, trainer.train_loss_list[-1]
+            _common.advance(bar, trainer.train_loss_list[-1])
+    return trainer.test_acc_list, trainer.train_acc_list
 
 
-def plot_best(path, best, title):
+def best_figure(best, title):
     """The best trials in a grid, 5 per row: validation (solid) and train (dashed) accuracy."""
     cols = min(5, len(best))
     rows = -(-len(best) // cols)
@@ -80,16 +80,22 @@ def plot_best(path, best, title):
     for k, trial in enumerate(best):
         ax = axes.flat[k]
         epochs = np.arange(len(trial["val"]))
-        ax.plot(epochs, trial["val"], label="validation")
-        ax.plot(epochs, trial["train"], "--", label="train")
+        marker = ex.marker_for(epochs)
+        ax.plot(epochs, trial["val"], marker=marker, label="validation")
+        ax.plot(epochs, trial["train"], "--", marker=marker, label="train")
         ax.set_title(f"Best-{k + 1}: lr {trial['lr']:.2g}, wd {trial['weight_decay']:.2g}", fontsize=8)
         ax.set_ylim(0.0, 1.0)
         ax.set_xticks([])
     for ax in axes.flat[len(best):]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="lower right", fontsize=7)
-    fig.suptitle(title)
-    ex.save_figure(fig, path)
+    ex.suptitle(fig, title)
+    return fig
+
+
+def plot_best(path, best, title):
+    """Draw ``best_figure`` and save it to ``path``."""
+    ex.save_figure(best_figure(best, title), path)
 
 
 def main(argv=None):
@@ -102,17 +108,14 @@ def main(argv=None):
     print(f"hyperparameter search ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*6, 10), "
           f"{len(train[0])} training and {len(validation[0])} validation images, {args.epochs} epochs, "
           f"batch {args.batch_size}, {args.trials} trials, seed {args.seed}")
-    progress = _common.Progress(args.trials * iters, enabled=not args.no_progress)
     trials = []
-    for k in range(args.trials):
-        weight_decay = float(10 ** rng.uniform(-8, -4))  # Python floats: float32 stays float32
-        lr = float(10 ** rng.uniform(-6, -2))
-        val_acc_list, train_acc_list, loss = train_trial(args, backend, lr, weight_decay, train, validation,
-                                                         progress, k * iters)
-        trials.append({"lr": lr, "weight_decay": weight_decay, "val": val_acc_list, "train": train_acc_list})
-        progress.clear()
-        print(f"val acc:{val_acc_list[-1]} | lr:{lr}, weight decay:{weight_decay}", flush=True)
-    progress.close(args.trials * iters, loss)
+    with _common.progress_bar(args.trials * iters, not args.no_progress) as bar:
+        for _ in range(args.trials):
+            weight_decay = float(10 ** rng.uniform(-8, -4))  # Python floats: float32 stays float32
+            lr = float(10 ** rng.uniform(-6, -2))
+            val_acc_list, train_acc_list = train_trial(args, backend, lr, weight_decay, train, validation, bar)
+            trials.append({"lr": lr, "weight_decay": weight_decay, "val": val_acc_list, "train": train_acc_list})
+            _common.say(f"val acc:{val_acc_list[-1]} | lr:{lr}, weight decay:{weight_decay}")
 
     best = sorted(trials, key=lambda trial: trial["val"][-1], reverse=True)[:args.top]
     print("=========== Hyper-Parameter Optimization Result ===========")

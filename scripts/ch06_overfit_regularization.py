@@ -60,19 +60,18 @@ def train_by_hand(args, backend, network, data, epochs):
     rng = np.random.default_rng(ex.minibatch_seed(args.seed))
     iter_per_epoch = ex.iterations_per_epoch(len(x_train), args.batch_size)
     iters = (epochs - 1) * iter_per_epoch + 1
-    progress = _common.Progress(iters, enabled=not args.no_progress)
     train_acc_list, test_acc_list = [], []
-    for i in range(iters):
-        batch_mask = rng.choice(len(x_train), args.batch_size)
-        grads = network.gradient(x_train[batch_mask], t_train[batch_mask])
-        optimizer.update(network.params, grads)
-        loss = float(network.last_loss)
-        ex.check_finite(loss, f"at iteration {i}")
-        if i % iter_per_epoch == 0:
-            train_acc_list.append(network.accuracy(x_train, t_train))
-            test_acc_list.append(network.accuracy(x_test, t_test))
-        progress.update(i + 1, loss)
-    progress.close(iters, loss)
+    with _common.progress_bar(iters, not args.no_progress) as bar:
+        for i in range(iters):
+            batch_mask = rng.choice(len(x_train), args.batch_size)
+            grads = network.gradient(x_train[batch_mask], t_train[batch_mask])
+            optimizer.update(network.params, grads)
+            loss = float(network.last_loss)
+            ex.check_finite(loss, f"at iteration {i}")
+            if i % iter_per_epoch == 0:
+                train_acc_list.append(network.accuracy(x_train, t_train))
+                test_acc_list.append(network.accuracy(x_test, t_test))
+            _common.advance(bar, loss)
     return train_acc_list, test_acc_list
 
 
@@ -82,13 +81,12 @@ def train_with_trainer(args, backend, network, data, epochs):
     trainer = backend.Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
                               mini_batch_size=args.batch_size, optimizer="SGD", optimizer_param={"lr": args.lr},
                               verbose=False, seed=ex.minibatch_seed(args.seed))
-    progress = _common.Progress(trainer.max_iter, enabled=not args.no_progress)
-    for i in range(trainer.max_iter):
-        trainer.train_step()
-        loss = trainer.train_loss_list[-1]
-        ex.check_finite(loss, f"at iteration {i}")
-        progress.update(i + 1, loss)
-    progress.close(trainer.max_iter, loss)
+    with _common.progress_bar(trainer.max_iter, not args.no_progress) as bar:
+        for i in range(trainer.max_iter):
+            trainer.train_step()
+            loss = trainer.train_loss_list[-1]
+            ex.check_finite(loss, f"at iteration {i}")
+            _common.advance(bar, loss)
     return trainer.train_acc_list, trainer.test_acc_list
 
 

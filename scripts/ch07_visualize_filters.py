@@ -6,8 +6,8 @@ feature maps they make of one test image, before and after the ReLU
 (figure 7-25 shows such responses).
 
     python scripts/ch07_visualize_filters.py --weights runs/simple_convnet-scratch.npz
-    saved runs/ch07_filters.png
-    saved runs/ch07_feature_maps.png
+    saved runs/ch07_filters-scratch.png
+    saved runs/ch07_feature_maps-scratch.png
 """
 import importlib.util
 import os
@@ -20,7 +20,8 @@ DESCRIPTION = """Draw the 30 first-layer filters of SimpleConvNet, freshly initi
 (--seed) and trained (--weights), as grey 5x5 images (the book's
 ch07/visualize_filter.py, figure 7-24), and the 30 feature maps of one MNIST
 test image after the first convolution and after its ReLU. Saves
-ch07_filters.png and ch07_feature_maps.png in --out-dir and prints their paths."""
+ch07_filters-<backend>.png and ch07_feature_maps-<backend>.png in --out-dir
+and prints their paths."""
 
 COLUMNS = 10  # filters per row of a grid (30 filters: 3 rows)
 TEST_IMAGES = 10000
@@ -49,8 +50,14 @@ def parse_args(argv=None):
         parser.error(f"--out-dir {args.out_dir} is a file, not a folder")
     if importlib.util.find_spec("matplotlib") is None:
         parser.error("drawing needs matplotlib (pip install matplotlib)")
+    args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}.png")
+                                       for name in ("ch07_filters", "ch07_feature_maps"))
+    for path in (args.filters_png, args.maps_png):
+        _common.check_output("--out-dir", path)
+    _common.check_weights_config(args.weights, {"model": "simple_convnet"})
     args.dtype = "float32"  # what load_data reads
     return args
+
 
 def first_layer(network, x, backend_name):
     """Conv1's output for float32 images ``x``, that output after Relu1, and the scores."""
@@ -115,7 +122,7 @@ def draw_feature_maps(path, index, image, label, predicted, conv, relu):
     ax.set_xticks([])
     ax.set_yticks([])
     top.suptitle(f"input: test image {index}, label {label}, predicted {predicted}")
-    image_grid(middle, conv, f"after Conv1 (map k from filter k of ch07_filters.png; white > 0 > black, "
+    image_grid(middle, conv, f"after Conv1 (map k from filter k of the filters figure; white > 0 > black, "
                              f"all maps in [{conv.min():.2f}, {conv.max():.2f}])", symmetric=True, cmap="gray")
     image_grid(bottom, relu, "after ReLU (negative responses become 0, black)", cmap="gray", vmin=0)
     fig.suptitle("what the trained first layer makes of one image (each map scaled to its own range)")
@@ -127,7 +134,7 @@ def main(argv=None):
     backend = _common.load_backend(args.backend)
     initial = backend.SimpleConvNet(dtype="float32", seed=args.seed)
     trained = backend.SimpleConvNet(dtype="float32", seed=args.seed)
-    trained.load_params(args.weights)
+    _common.load_weights(trained, args.weights)
     w_initial, w_trained = _common.to_numpy(initial.params["W1"]), _common.to_numpy(trained.params["W1"])
 
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
@@ -142,8 +149,7 @@ def main(argv=None):
     print(f"test image {i}: label {t_test[i]}, predicted {predicted}; Conv1 output {tuple(conv.shape[1:])}, "
           f"range [{conv.min():+.3f}, {conv.max():+.3f}], {np.mean(relu == 0):.0%} zero after ReLU")
 
-    filters_png = os.path.join(args.out_dir, "ch07_filters.png")
-    maps_png = os.path.join(args.out_dir, "ch07_feature_maps.png")
+    filters_png, maps_png = args.filters_png, args.maps_png
     draw_filters(filters_png, w_initial, w_trained, args.seed, args.weights)
     print(f"saved {filters_png}")
     draw_feature_maps(maps_png, i, x_test[i, 0], t_test[i], predicted, conv[0], relu[0])

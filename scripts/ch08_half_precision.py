@@ -53,7 +53,8 @@ def parse_args(argv=None):
                              "deep_convnet: NumPy float16 takes ~50 s per 1000 images there)")
     parser.add_argument("--batch-size", type=_common.positive_int, default=100,
                         help="images per forward pass (default 100)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (none is drawn without a terminal either)")
     _common.add_data_arguments(parser)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
@@ -77,18 +78,13 @@ def default_samples(args):
     return TEST_IMAGES, None
 def scores_of(network, x, batch_size, backend_name, label, progress=True):
     """The scores (N, 10) for images ``x`` in the network's dtype, batch by batch; and the seconds taken."""
-    live = progress and sys.stderr.isatty()
     batches = []
     start = time.perf_counter()
-    with _common.no_grad(backend_name):
+    with _common.no_grad(backend_name), _common.progress_bar(len(x), progress, unit="img", desc=label,
+                                                             leave=False) as bar:
         for i in range(0, len(x), batch_size):
             batches.append(_common.to_numpy(network.predict(x[i:i + batch_size])))
-            if live:
-                done = min(i + batch_size, len(x))
-                print(f"\r{label}: {done}/{len(x)} images, {time.perf_counter() - start:.0f} s", end="",
-                      file=sys.stderr, flush=True)
-    if live:
-        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+            bar.update(len(batches[-1]))
     return np.concatenate(batches), time.perf_counter() - start
 
 
@@ -98,7 +94,7 @@ def evaluate(backend_name, args, images, t):
     scores, seconds = {}, {}
     for dtype in DTYPES:
         network = getattr(backend, CLASSES[args.model])(dtype=dtype, seed=0)  # initial weights overwritten
-        network.load_params(args.weights)
+        _common.load_weights(network, args.weights)
         scores[dtype], seconds[dtype] = scores_of(network, images[dtype], args.batch_size, backend_name,
                                                   f"{backend_name} {dtype}", not args.no_progress)
     y32, y16 = scores["float32"], scores["float16"]
@@ -127,7 +123,8 @@ def main(argv=None):
     args = parse_args(argv)
     n, note = default_samples(args)
     # a clear error before any output if the file holds another network's parameters
-    getattr(_common.load_backend("scratch"), CLASSES[args.model])().load_params(args.weights)
+    _common.check_weights_config(args.weights, {"model": args.model})
+    _common.load_weights(getattr(_common.load_backend("scratch"), CLASSES[args.model])(), args.weights)
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
     x32, t = x_test[:n], t_test[:n]
     images = {"float32": x32, "float16": x32.astype(np.float16)}

@@ -6,11 +6,10 @@ are mostly digits a person would hesitate over too.
     python scripts/ch08_misclassified.py --weights ch08_deep_convnet_params.npz
     accuracy: 0.9797 on 10000 test images
     misclassified: 203 of 10000
-    saved runs/ch08_misclassified.png
+    saved runs/ch08_misclassified-scratch.png
 """
 import importlib.util
 import os
-import sys
 import time
 
 import numpy as np
@@ -38,36 +37,34 @@ def parse_args(argv=None):
                         help=f"evaluate the first N test images (default all {TEST_IMAGES})")
     parser.add_argument("--batch-size", type=_common.positive_int, default=100,
                         help="images per forward pass (default 100)")
-    parser.add_argument("--out", metavar="PATH", default=os.path.join("runs", "ch08_misclassified.png"),
-                        help="where to save the figure (default runs/ch08_misclassified.png)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    parser.add_argument("--out", metavar="PATH", default=None,
+                        help="where to save the figure (default runs/ch08_misclassified-<backend>.png)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (none is drawn without a terminal either)")
     _common.add_data_arguments(parser)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
     if args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
-    if os.path.isdir(args.out):
-        parser.error(f"--out {args.out} is a directory; give a file name")
     if importlib.util.find_spec("matplotlib") is None:
         parser.error("drawing needs matplotlib (pip install matplotlib)")
+    if args.out is None:
+        args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}.png")
+    _common.check_output("--out", args.out)
+    _common.check_weights_config(args.weights, {"model": "deep_convnet"})
     args.dtype = "float32"  # what load_data reads
     return args
+
 def predict_classes(network, x, batch_size, backend_name, progress=True):
-    """argmax of the test-mode scores for every image, batch by batch (a live count on a terminal)."""
-    live = progress and sys.stderr.isatty()
+    """argmax of the test-mode scores for every image, batch by batch (a progress bar on a terminal)."""
     classes = np.empty(len(x), dtype=np.int64)
     start = time.perf_counter()
-    with _common.no_grad(backend_name):
+    with _common.no_grad(backend_name), _common.progress_bar(len(x), progress, unit="img") as bar:
         for i in range(0, len(x), batch_size):
             scores = network.predict(x[i:i + batch_size], train_flg=False)
             classes[i:i + batch_size] = _common.to_numpy(scores).argmax(axis=1)
-            if live:
-                done = min(i + batch_size, len(x))
-                print(f"\r{done}/{len(x)} images, {time.perf_counter() - start:.0f} s", end="",
-                      file=sys.stderr, flush=True)
-    if live:
-        print(file=sys.stderr)
+            bar.update(len(scores))
     return classes, time.perf_counter() - start
 
 
@@ -108,7 +105,7 @@ def main(argv=None):
     args = parse_args(argv)
     backend = _common.load_backend(args.backend)
     network = backend.DeepConvNet(dtype="float32", seed=0)  # the initial weights are overwritten
-    network.load_params(args.weights)
+    _common.load_weights(network, args.weights)
     _, (x_test, t_test) = _common.load_data(args, flatten=False)
     x, t = x_test[:args.samples], t_test[:args.samples]
 

@@ -11,14 +11,15 @@ DESCRIPTION = """Load weights into a network and print its accuracy on the 10000
 test images as 'accuracy: 0.xxxx'. Takes the book's published weights, as
 .npz (e.g. ch03_sample_weight.npz with --model three_layer) or as the book's
 own pickles (ch03/sample_weight.pkl, ch07/params.pkl, ch08/deep_convnet_params.pkl;
-read safely: nothing in them is run), and the .npz files train.py saves
-(give the same --hidden-size and --activation as in training)."""
+read safely: nothing in them is run), and the .npz files train.py saves: these
+record --model, --hidden-size and --activation, which are then taken from the
+file (an option that contradicts the file is an error)."""
 
 
 def parse_args(argv=None):
     parser = _common.ArgumentParser(prog="evaluate.py", description=DESCRIPTION)
     _common.add_backend_argument(parser)
-    _common.add_model_arguments(parser, trainable_only=False)
+    _common.add_model_arguments(parser, trainable_only=False, from_weights=True)
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="the parameter file: an .npz, or one of the book's .pkl files (read safely)")
     _common.add_data_arguments(parser)
@@ -26,7 +27,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
-    return args
+    return _common.model_from_weights(args)
 
 
 def main(argv=None):
@@ -35,7 +36,7 @@ def main(argv=None):
     backend = _common.load_backend(args.backend)
     network = spec.build(backend, args)
     if not spec.takes_weight_file:
-        network.load_params(args.weights)
+        _common.load_weights(network, args.weights)
     _, (x_test, t_test) = _common.load_data(args, spec.flatten)
     print(f"accuracy: {network.accuracy(x_test, t_test):.4f}")
 

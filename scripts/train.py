@@ -15,17 +15,27 @@ import time
 import numpy as np
 
 import _common
+from scratch import serialization
 
 DESCRIPTION = """Train a network on MNIST, as in the book's ch04/ch05
 train_neuralnet.py and ch07 train_convnet.py: random minibatches (the same
 indices for both backends with the same --seed), gradients by
 backpropagation, one table row per epoch with train and test accuracy.
 Both backends start from the same initial weights for a seed (drawn by the
-NumPy backend) unless --native-init. Saves the final weights (.npz) and the
-curves (.png) and ends with the line 'test accuracy: 0.xxxx'."""
+NumPy backend) unless --native-init. Saves the final weights (.npz, with the
+network's configuration for evaluate.py) and the curves (.png) and ends with
+the line 'test accuracy: 0.xxxx'. A run that diverges (a loss above 1000 or a
+weight above 10000 in magnitude, or NaN/inf) stops with an error and saves
+nothing."""
 
 OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
               "rmsprop": "RMSprop", "adam": "Adam"}
+# Divergence (see check_loss, check_weights): a network guessing among the 10 classes has loss
+# ln 10 = 2.3 and training only lowers it; initial weights are below 1 in magnitude and trained
+# ones stay within tens. Far beyond these, the run has blown up.
+LOSS_LIMIT = 1e3
+WEIGHT_LIMIT = 1e4
+RULE = f"a loss above {LOSS_LIMIT:g}, a weight above {WEIGHT_LIMIT:g} in magnitude, or NaN/inf stops a run"
 
 
 def parse_args(argv=None):
@@ -69,7 +79,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=_common.positive_int, default=None,
                         help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
     parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (without a terminal only its final line is shown)")
+                        help="no progress bar on stderr (none is drawn without a terminal either)")
     args = parser.parse_args(argv)
 
     spec = _common.MODELS[args.model]
@@ -82,9 +92,11 @@ def parse_args(argv=None):
         args.plot = os.path.splitext(args.save)[0] + ".png"
     if args.init_weights is not None and not os.path.isfile(args.init_weights):
         parser.error(f"no weights file at {args.init_weights}")
-    for option, path in (("--save", args.save), ("--plot", args.plot)):
-        if os.path.isdir(path):
-            parser.error(f"{option} {path} is a directory; give a file name")
+    _common.check_output("--save", args.save)
+    if not args.no_plot:
+        _common.check_output("--plot", args.plot)
+    if args.init_weights is not None:
+        _common.check_weights_config(args.init_weights, _common.model_config(args))
     if not args.no_plot:
         import importlib.util
         if importlib.util.find_spec("matplotlib") is None:
@@ -112,82 +124,150 @@ def plot_curves(path, losses, epochs, train_acc, test_acc, title):
     _common.save_png(fig, path)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    spec = _common.MODELS[args.model]
-    backend = _common.load_backend(args.backend, args.threads)
+def initial_weights_source(args):
+    """The option that chose the initial weights, for a message that blames them."""
+    if args.init_weights is not None:
+        return f"--init-weights {args.init_weights}"
+    if args.model == "two_layer":
+        return f"--weight-init-std {args.weight_init_std:g}"
+    return f"--seed {args.seed}"
 
-    (x_train, t_train), (x_test, t_test) = _common.load_data(args, spec.flatten)
-    if args.train_limit is not None:
-        if args.train_limit > len(x_train):
-            raise ValueError(f"--train-limit {args.train_limit} exceeds the {len(x_train)} training images")
-        x_train, t_train = x_train[:args.train_limit], t_train[:args.train_limit]
 
+def bad_start(args, what):
+    """The error for initial weights that are unusable before any update: not the learning rate's fault."""
+    return ValueError(f"the initial weights are unusable: {what} before any update ({RULE}); the learning "
+                      f"rate is not the cause, check {initial_weights_source(args)}")
+
+
+def diverged(args, iteration, what):
+    """The error for a run that blew up after some updates: lower the learning rate."""
+    return FloatingPointError(f"training diverged at iteration {iteration}: {what} ({RULE}); lower --lr "
+                              f"(this run: {args.lr:g}). Nothing was saved: {args.save} was not written")
+
+
+def check_loss(args, loss, iteration):
+    """Stop if the minibatch loss of ``iteration`` (1-based) is NaN, infinite or above LOSS_LIMIT.
+
+    The loss of iteration 1 is that of the initial weights (no update yet):
+    a bad one blames them, any later one the learning rate.
+    """
+    if not loss <= LOSS_LIMIT:  # True for NaN too
+        what = f"the minibatch loss is {loss:.4g}"
+        raise bad_start(args, what) if iteration == 1 else diverged(args, iteration, what)
+
+
+def largest_weight(params):
+    """(name, value) of the parameter holding the entry of largest magnitude; NaN counts as largest."""
+    name, largest = "", 0.0
+    for key, value in params.items():
+        value = _common.to_numpy(value)
+        magnitude = max(float(value.max()), -float(value.min()))  # no copy; both are NaN if any entry is
+        if math.isnan(magnitude):
+            return key, magnitude
+        if magnitude > largest:
+            name, largest = key, magnitude
+    return name, largest
+
+
+def check_weights(args, params, iteration):
+    """Stop if any weight is NaN, infinite or above WEIGHT_LIMIT in magnitude after ``iteration`` updates."""
+    name, largest = largest_weight(params)
+    if not largest <= WEIGHT_LIMIT:
+        what = f"{name} holds a weight of magnitude {largest:.4g}"
+        raise bad_start(args, what) if iteration == 0 else diverged(args, iteration, what)
+
+
+def build_network(args, spec, backend):
+    """The network with its initial weights: the seed's (the NumPy backend's draw), or --init-weights."""
     network = spec.build(backend, args)
     if args.backend == "torch" and not args.native_init:
         import scratch  # the same initial weights in both backends for a seed
         network.load_params(spec.build(scratch, args).params)
     if args.init_weights is not None:
-        network.load_params(args.init_weights)
+        _common.load_weights(network, args.init_weights)
         print(f"starting from {args.init_weights}")
+    check_weights(args, network.params, 0)
+    return network
+
+
+def train(args, network, optimizer, data, iters_num, iter_per_epoch):
+    """The book's loop with a divergence check per iteration; returns (losses, epochs, train acc, test acc).
+
+    Overflows inside NumPy are not warned about: they end up as NaN or inf in
+    the loss or the weights, which the checks report as divergence.
+    """
+    (x_train, t_train), (x_test, t_test) = data
+    train_size = x_train.shape[0]
+    rng = np.random.default_rng(args.seed)  # minibatch draws: the same for both backends
+    curves = [], [], [], []  # loss per iteration; epoch, train and test accuracy per row
+    start = time.perf_counter()
+    with _common.progress_bar(iters_num, not args.no_progress) as bar, np.errstate(over="ignore", invalid="ignore"):
+        for i in range(iters_num):
+            batch_mask = rng.choice(train_size, args.batch_size)
+            grads = network.gradient(x_train[batch_mask], t_train[batch_mask])  # backpropagation
+            loss = float(network.last_loss)  # the loss of the forward pass above (the book runs one more)
+            check_loss(args, loss, i + 1)
+            optimizer.update(network.params, grads)
+            check_weights(args, network.params, i + 1)
+            curves[0].append(loss)
+            _common.advance(bar, loss)
+            if i % iter_per_epoch == 0 or i == iters_num - 1:  # the book's test, plus the final weights
+                n = None if i == iters_num - 1 else args.eval_samples
+                row = [(i + 1) / iter_per_epoch, network.accuracy(x_train[:n], t_train[:n]),
+                       network.accuracy(x_test[:n], t_test[:n])]
+                for curve, value in zip(curves[1:], row):
+                    curve.append(value)
+                _common.say(f"{row[0]:7.2f} {i + 1:7d} {loss:9.4f} {row[1]:10.4f} {row[2]:9.4f} "
+                            f"{time.perf_counter() - start:10.1f}")
+    return curves
+
+
+def load_training_data(args, spec):
+    """MNIST for the model, the training images cut to --train-limit."""
+    (x_train, t_train), test = _common.load_data(args, spec.flatten)
+    if args.train_limit is not None:
+        if args.train_limit > len(x_train):
+            raise ValueError(f"--train-limit {args.train_limit} exceeds the {len(x_train)} training images")
+        x_train, t_train = x_train[:args.train_limit], t_train[:args.train_limit]
+    return (x_train, t_train), test
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    spec = _common.MODELS[args.model]
+    backend = _common.load_backend(args.backend, args.threads)
+    network = build_network(args, spec, backend)  # a bad --init-weights is found before MNIST loads
+    data = load_training_data(args, spec)
     optimizer = getattr(backend, OPTIMIZERS[args.optimizer])(lr=args.lr)
 
-    train_size = x_train.shape[0]
-    batch_size = args.batch_size
-    iter_per_epoch = max(train_size / batch_size, 1)
+    train_size = len(data[0][0])
+    iter_per_epoch = max(train_size / args.batch_size, 1)
     if args.epochs is not None:
         iters_num = math.ceil(args.epochs * iter_per_epoch)
     else:
         iters_num = 10000 if args.iters is None else args.iters
-    rng = np.random.default_rng(args.seed)  # minibatch draws: the same for both backends
 
     print(f"{args.model} ({args.backend} backend, {args.dtype}): {iters_num} iterations, "
-          f"batch {batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
+          f"batch {args.batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
           f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}")
     header = f"{'epoch':>7} {'iter':>7} {'loss':>9} {'train acc':>10} {'test acc':>9} {'elapsed s':>10}"
     print(header)
     print("-" * len(header), flush=True)
 
-    train_loss_list, epoch_list, train_acc_list, test_acc_list = [], [], [], []
-    progress = _common.Progress(iters_num, enabled=not args.no_progress)
     start = time.perf_counter()
-    for i in range(iters_num):
-        batch_mask = rng.choice(train_size, batch_size)
-        x_batch = x_train[batch_mask]
-        t_batch = t_train[batch_mask]
-
-        grads = network.gradient(x_batch, t_batch)  # backpropagation
-        optimizer.update(network.params, grads)
-
-        loss = float(network.last_loss)  # the loss of the forward pass above (the book runs one more)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss} at iteration {i + 1}; lower --lr")
-        train_loss_list.append(loss)
-        progress.update(i + 1, loss)
-
-        if i % iter_per_epoch == 0 or i == iters_num - 1:  # the book's test, plus the final weights
-            n = None if i == iters_num - 1 else args.eval_samples
-            train_acc = network.accuracy(x_train[:n], t_train[:n])
-            test_acc = network.accuracy(x_test[:n], t_test[:n])
-            epoch = (i + 1) / iter_per_epoch
-            epoch_list.append(epoch)
-            train_acc_list.append(train_acc)
-            test_acc_list.append(test_acc)
-            progress.clear()
-            print(f"{epoch:7.2f} {i + 1:7d} {loss:9.4f} {train_acc:10.4f} {test_acc:9.4f} "
-                  f"{time.perf_counter() - start:10.1f}", flush=True)
-    progress.close(iters_num, train_loss_list[-1])
+    losses, epochs, train_acc, test_acc = train(args, network, optimizer, data, iters_num, iter_per_epoch)
     elapsed = time.perf_counter() - start
 
-    network.save_params(args.save)
+    serialization.save_params(args.save, {name: _common.to_numpy(p) for name, p in network.params.items()},
+                              config=_common.model_config(args))
     print(f"saved weights: {args.save}")
     if not args.no_plot:
-        plot_curves(args.plot, train_loss_list, epoch_list, train_acc_list, test_acc_list,
+        plot_curves(args.plot, losses, epochs, train_acc, test_acc,
                     f"{args.model}, {args.backend} backend, {OPTIMIZERS[args.optimizer]} lr {args.lr}, "
-                    f"batch {batch_size}")
+                    f"batch {args.batch_size}")
         print(f"saved curves: {args.plot}")
     print(f"training time: {elapsed:.1f} s")
-    print(f"test accuracy: {test_acc_list[-1]:.4f}")
+    print(f"test accuracy: {test_acc[-1]:.4f}")
 
 
 if __name__ == "__main__":

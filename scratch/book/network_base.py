@@ -15,12 +15,12 @@ predict, loss and gradient stay ``scratch``'s. With it a network
 """
 import os
 import pickle
-import tempfile
 
 import numpy as np
 
 from .. import network_base
 from ..serialization import load_params as read_params_file
+from ..serialization import write_atomically
 from ..weight_init import weight_init_scale
 from .layers import Affine, BatchNormalization, Convolution, Dropout, SoftmaxWithLoss
 
@@ -29,19 +29,7 @@ __all__ = ["BookNetwork", "save_pickle"]
 
 def save_pickle(path, obj):
     """Pickle ``obj`` to ``path`` atomically: a crash never leaves half a file."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pkl")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(os.fspath(path), lambda f: pickle.dump(obj, f))
 
 
 class BookNetwork(network_base.Network):
