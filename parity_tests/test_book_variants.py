@@ -385,6 +385,42 @@ class TestUtilities(unittest.TestCase):
         self.assertIs(namespace["Affine"], book.Affine)
 
 
+class TestClearErrors(unittest.TestCase):
+    """The book's own classes answer bad input as scratch's do: one clear error naming the problem."""
+
+    def test_layers(self):
+        with self.assertRaisesRegex(ValueError, "empty batch"):
+            book.Affine(np.ones((4, 2)), np.zeros(2)).forward(np.ones((0, 4)))
+        with self.assertRaisesRegex(RuntimeError, "Affine.backward called before Affine.forward"):
+            book.Affine(np.ones((4, 2)), np.zeros(2)).backward(np.ones((3, 2)))
+        with self.assertRaisesRegex(ValueError, "empty batch"):
+            book.SoftmaxWithLoss().forward(np.ones((0, 3)), np.zeros(0, dtype=int))
+        with self.assertRaisesRegex(RuntimeError, "before SoftmaxWithLoss.forward"):
+            book.SoftmaxWithLoss().backward()
+        layer = book.BatchNormalization(np.ones(3), np.zeros(3))
+        with self.assertRaisesRegex(RuntimeError, "before BatchNormalization.forward"):
+            layer.backward(np.ones((2, 3)))
+        layer.forward(np.ones((2, 3)))
+        with self.assertRaisesRegex(ValueError, "does not match the forward output shape"):
+            layer.backward(np.ones((2, 4)))
+
+    @parameterized.expand([("Momentum",), ("Nesterov",), ("Adam",)])
+    def test_the_books_own_optimizers(self, name):
+        with self.assertRaisesRegex(ValueError, "lr must be >= 0"):
+            getattr(book, name)(lr=-1)
+        optimizer = getattr(book, name)()
+        params = {"W": np.zeros((2, 3))}
+        with self.assertRaisesRegex(ValueError, "gradient 'W' has shape"):
+            optimizer.update(params, {"W": np.ones(3)})
+        with self.assertRaises(KeyError):
+            optimizer.update(params, {})
+        np.testing.assert_array_equal(params["W"], 0)  # nothing moved
+
+    def test_chapter_4_network_sizes(self):
+        with self.assertRaisesRegex(ValueError, "positive integers"):
+            Chapter4TwoLayerNet(4, -5, 3)
+
+
 class TestBookFiles(unittest.TestCase):
 
     def test_save_params_writes_a_pickle_the_book_reads(self):

@@ -12,6 +12,8 @@ Gradients come from autograd, not from the book's hand-derived graph.
 import torch
 import torch.nn.functional as F
 
+from scratch._checks import check_batch, check_dout, check_forward_done
+
 from ._tensor import as_float_tensor, as_param, backprop, track
 
 __all__ = ["BatchNormalization"]
@@ -67,6 +69,7 @@ class BatchNormalization:
 
     def forward(self, x, train_flg=True):
         self.x = track(x)
+        check_batch(self.x.shape, "BatchNormalization")
         channels = self.gamma.shape[0]
         if self.x.ndim < 2 or self.x.shape[1] != channels:
             raise ValueError(f"BatchNormalization expects input of shape (N, {channels}) or "
@@ -87,5 +90,7 @@ class BatchNormalization:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "BatchNormalization")
+        check_dout(dout, self.out.shape, "BatchNormalization")
         dx, self.dgamma, self.dbeta = backprop(self.out, (self.x, self.gamma, self.beta), dout)
         return dx

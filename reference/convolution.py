@@ -8,6 +8,7 @@ order (a NaN window: its last NaN); ``scratch.convolution`` reproduces that.
 """
 import torch.nn.functional as F
 
+from scratch._checks import check_batch, check_dout, check_forward_done
 from scratch.convolution import _check_pool
 from scratch.util import _count, _output_shape
 
@@ -17,11 +18,8 @@ __all__ = ["Convolution", "Pooling"]
 
 
 def _check_dout(dout, out, who):
-    dout = as_tensor(dout)
-    if tuple(dout.shape) != tuple(out.shape):
-        raise ValueError(f"{who}.backward: dout of shape {tuple(dout.shape)} does not match "
-                         f"the forward output shape {tuple(out.shape)}")
-    return dout
+    check_forward_done(out, who)
+    return check_dout(as_tensor(dout), out.shape, who)
 
 
 def _check_float_input(x, who):
@@ -57,6 +55,7 @@ class Convolution:
         x = _check_float_input(x, "Convolution")
         FN, C, FH, FW = self.W.shape
         _output_shape(x.shape, FH, FW, self.stride, self.pad, "Convolution")
+        check_batch(x.shape, "Convolution")
         if x.shape[1] != C:
             raise ValueError(f"Convolution: filters expect {C} input channels, "
                              f"got input of shape {tuple(x.shape)}")
@@ -88,6 +87,7 @@ class Pooling:
     def forward(self, x):
         x = _check_float_input(x, "Pooling")
         _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling")
+        check_batch(x.shape, "Pooling")
         self.x = track(x)
         self.out = F.max_pool2d(self.x, (self.pool_h, self.pool_w), self.stride, padding=self.pad)
         return self.out

@@ -12,6 +12,9 @@ from collections import OrderedDict
 
 import torch
 
+from scratch._checks import check_size
+from scratch.simple_convnet import check_conv_param, check_input_dim, check_pooled
+
 from ._tensor import torch_dtype
 from .convolution import Convolution, Pooling
 from .dropout import Dropout
@@ -53,9 +56,13 @@ class DeepConvNet(Network):
         self.dropout_ratio = dropout_ratio
         rng = make_rng(seed)
         conv_params = [conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6]
+        for idx, p in enumerate(conv_params, start=1):
+            check_conv_param(p, "DeepConvNet", f"conv_param_{idx}")
+        channels, height, width = check_input_dim(input_dim, "DeepConvNet")
+        hidden_size = check_size(hidden_size, "hidden_size", "DeepConvNet")
+        output_size = check_size(output_size, "output_size", "DeepConvNet")
         self.params = {}
         self.layers = OrderedDict()
-        channels, height, width = input_dim
         for idx, p in enumerate(conv_params, start=1):
             shape = (p["filter_num"], channels, p["filter_size"], p["filter_size"])
             self.params[f"W{idx}"] = init_weight(shape, "he", rng, self.dtype)
@@ -67,6 +74,7 @@ class DeepConvNet(Network):
             height = conv_output_size(height, p["filter_size"], p["stride"], p["pad"])
             width = conv_output_size(width, p["filter_size"], p["stride"], p["pad"])
             if idx % 2 == 0:
+                check_pooled(height, width, "DeepConvNet")
                 self.layers[f"Pool{idx // 2}"] = Pooling(pool_h=2, pool_w=2, stride=2)
                 height, width = height // 2, width // 2
         self.layers["Conv1"].need_dx = False

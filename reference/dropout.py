@@ -15,6 +15,7 @@ Gradients come from autograd.
 import torch
 import torch.nn.functional as F
 
+from scratch._checks import check_dout, check_forward_done
 from scratch.dropout import check_mask, check_ratio
 
 from ._tensor import backprop, to_numpy, track
@@ -66,5 +67,7 @@ class Dropout:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Dropout")
+        check_dout(dout, self.out.shape, "Dropout")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx

@@ -6,7 +6,7 @@ tensor or NumPy array and returns a tensor of the input's floating dtype.
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import class_indices
+from scratch._checks import check_batch, class_indices
 
 from ._tensor import as_float_tensor, as_tensor, to_numpy
 
@@ -62,6 +62,7 @@ def cross_entropy_error(y, t):
         t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
     if y.ndim != 2:
         raise ValueError(f"y must be a vector or a batch of rows, got shape {tuple(y.shape)}")
+    check_batch(y.shape, "cross_entropy_error")
     labels = torch.from_numpy(class_indices(t, y.shape[1], tuple(y.shape[:1])))
     tiny = torch.finfo(y.dtype).tiny
     return F.nll_loss(torch.log(y.clamp_min(tiny)), labels)

@@ -5,11 +5,13 @@ backward pass asks autograd for the gradients of that output given ``dout``
 (``torch.autograd.grad``). Nothing is derived by hand here: that is the point
 of comparing against the NumPy backend. Parameters are tensors with
 ``requires_grad``; gradients are stored as ``dW``, ``db`` like the book.
+``dout`` must have the shape of the forward output; ``backward`` before
+``forward`` is a RuntimeError; Affine and SoftmaxWithLoss refuse an empty batch.
 """
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import class_indices
+from scratch._checks import check_batch, check_dout, check_forward_done, class_indices
 
 from ._tensor import as_param, backprop, to_numpy, track
 
@@ -22,6 +24,7 @@ class MulLayer:
     def __init__(self):
         self.x = None
         self.y = None
+        self.out = None
 
     def forward(self, x, y):
         self.x, self.y = track(x), track(y)
@@ -29,11 +32,18 @@ class MulLayer:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "MulLayer")
+        check_dout(dout, self.out.shape, "MulLayer")
         return backprop(self.out, (self.x, self.y), dout)
 
 
 class AddLayer:
     """out = x + y (5.4.2), as ``torch.add``."""
+
+    def __init__(self):
+        self.x = None
+        self.y = None
+        self.out = None
 
     def forward(self, x, y):
         self.x, self.y = track(x), track(y)
@@ -41,6 +51,8 @@ class AddLayer:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "AddLayer")
+        check_dout(dout, self.out.shape, "AddLayer")
         return backprop(self.out, (self.x, self.y), dout)
 
 
@@ -49,6 +61,7 @@ class Relu:
 
     def __init__(self):
         self.x = None
+        self.out = None
 
     def forward(self, x):
         self.x = track(x)
@@ -56,6 +69,8 @@ class Relu:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Relu")
+        check_dout(dout, self.out.shape, "Relu")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 
@@ -64,6 +79,7 @@ class Sigmoid:
     """Sigmoid (5.5.2), as ``torch.sigmoid``."""
 
     def __init__(self):
+        self.x = None
         self.out = None
 
     def forward(self, x):
@@ -72,6 +88,8 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Sigmoid")
+        check_dout(dout, self.out.shape, "Sigmoid")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 
@@ -92,6 +110,7 @@ class Affine:
         if self.W.dtype != self.b.dtype:
             raise TypeError(f"Affine: W is {self.W.dtype} but b is {self.b.dtype}")
         self.x = None
+        self.out = None
         self.dW = None
         self.db = None
 
@@ -99,6 +118,7 @@ class Affine:
         self.x = track(x)
         if self.x.dtype != self.W.dtype:
             raise TypeError(f"Affine: input dtype {self.x.dtype} does not match parameter dtype {self.W.dtype}")
+        check_batch(self.x.shape, "Affine")
         flat = self.x.reshape(self.x.shape[0], -1)
         if flat.shape[1] != self.W.shape[1]:
             raise ValueError(f"Affine expects {self.W.shape[1]} input features per sample, "
@@ -107,6 +127,8 @@ class Affine:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Affine")
+        check_dout(dout, self.out.shape, "Affine")
         dx, self.dW, self.db = backprop(self.out, (self.x, self.W, self.b), dout)
         return dx
 
@@ -118,6 +140,7 @@ class SoftmaxWithLoss:
     """
 
     def __init__(self):
+        self.x = None
         self.loss = None
         self.y = None
         self.t = None
@@ -126,11 +149,14 @@ class SoftmaxWithLoss:
         self.x = track(x)
         if self.x.ndim != 2:
             raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {tuple(self.x.shape)}")
+        check_batch(self.x.shape, "SoftmaxWithLoss")
         self.t = torch.from_numpy(class_indices(to_numpy(t), self.x.shape[1], tuple(self.x.shape[:1])))
         self.loss = F.cross_entropy(self.x, self.t)
         self.y = F.softmax(self.x.detach(), dim=1)
         return self.loss
 
     def backward(self, dout=1):
+        check_forward_done(self.loss, "SoftmaxWithLoss")
+        check_dout(dout, (), "SoftmaxWithLoss")
         (dx,) = backprop(self.loss, (self.x,), dout)
         return dx

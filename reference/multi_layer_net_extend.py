@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import torch
 
+from scratch._checks import check_non_negative
 from scratch.multi_layer_net_extend import check_layer_sizes
 
 from ._tensor import backprop, torch_dtype
@@ -39,7 +40,8 @@ class MultiLayerNetExtend(Network):
         sizes = check_layer_sizes(input_size, hidden_size_list, output_size)
         self.dtype = torch_dtype(dtype)
         self.hidden_layer_num = len(hidden_size_list)
-        self.weight_decay_lambda = weight_decay_lambda
+        check_non_negative(weight_decay_lambda, "weight_decay_lambda")
+        self.weight_decay_lambda = float(weight_decay_lambda)  # a Python float: float32 stays float32
         rng = make_rng(seed)
         self.params = {}
         self.layers = OrderedDict()

@@ -1,5 +1,9 @@
 """What every network shares: accuracy, and saving and loading its ``params`` (tensors)."""
+import numpy as np
 import torch
+
+from scratch._checks import check_batch, class_indices
+from scratch.util import _count
 
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
@@ -12,25 +16,42 @@ class Network:
     """Base class: a subclass sets ``self.params`` (name -> tensor), ``self.dtype`` and ``predict``."""
 
     def _as_input(self, x):
-        """The network's own dtype for its input (float32 images stay float32)."""
+        """The network's own dtype for its input (float32 images stay float32); an empty batch is refused."""
         x = as_tensor(x)
+        check_batch(x.shape, type(self).__name__)
         if x.dtype != self.dtype:
             x = x.to(self.dtype)
         return x
 
     @torch.no_grad()
     def accuracy(self, x, t, batch_size=1000):
-        """Fraction of samples whose highest score is the true class, evaluated in batches."""
-        t = as_tensor(t)
-        if t.ndim != 1:
-            t = torch.argmax(t, dim=1)
-        if len(x) != len(t):
-            raise ValueError(f"{len(x)} samples but {len(t)} labels")
-        correct = 0
-        for i in range(0, len(x), batch_size):
-            y = self.predict(x[i:i + batch_size])
-            correct += int(torch.sum(torch.argmax(y, dim=1) == t[i:i + batch_size]))
-        return correct / len(x)
+        """Fraction of samples whose highest score is the true class, evaluated in batches.
+
+        The contract of ``scratch.Network.accuracy``: NaN or inf in ``x``, an
+        empty ``x`` or labels outside [0, classes) are a ValueError; scores are
+        ranked by ``torch.argmax`` (a NaN counts as the highest, the first NaN
+        wins, as with ``np.argmax``). ``predict``, ``loss`` and ``gradient``
+        propagate NaN and inf.
+        """
+        x = as_tensor(x)
+        n = check_batch(x.shape, "accuracy")
+        batch_size = _count(batch_size, "batch_size", 1)
+        if np.ndim(t) == 0 or np.shape(t)[0] != n:
+            raise ValueError(f"accuracy: {n} samples but labels of shape {tuple(np.shape(t))}")
+        labels, correct, bad = None, 0, 0
+        for i in range(0, n, batch_size):
+            xb = x[i:i + batch_size]
+            if xb.is_floating_point() or xb.is_complex():
+                bad += int(torch.count_nonzero(~torch.isfinite(xb).reshape(len(xb), -1).all(dim=1)))
+            if bad:  # count the rest, predict nothing more
+                continue
+            y = self.predict(xb)
+            if labels is None:
+                labels = torch.from_numpy(class_indices(to_numpy(t), y.shape[1], (n,)))
+            correct += int(torch.count_nonzero(torch.argmax(y, dim=1) == labels[i:i + batch_size]))
+        if bad:
+            raise ValueError(f"accuracy: {bad} of {n} samples hold NaN or inf in their input")
+        return correct / n
 
     def save_params(self, path):
         """Save ``params`` to an ``.npz`` file (atomic write)."""

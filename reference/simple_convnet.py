@@ -3,6 +3,9 @@ from collections import OrderedDict
 
 import torch
 
+from scratch._checks import check_size
+from scratch.simple_convnet import check_conv_param, check_input_dim, check_pooled
+
 from ._tensor import torch_dtype
 from .convolution import Convolution, Pooling
 from .layers import Affine, Relu, SoftmaxWithLoss
@@ -31,11 +34,13 @@ class SimpleConvNet(Network):
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006 - the book's
                  hidden_size=100, output_size=10, weight_init_std=0.01, dtype="float32", seed=None):
-        filter_num, filter_size = conv_param["filter_num"], conv_param["filter_size"]
-        pad, stride = conv_param["pad"], conv_param["stride"]
-        channels, height, width = input_dim
+        filter_num, filter_size, pad, stride = check_conv_param(conv_param, "SimpleConvNet")
+        channels, height, width = check_input_dim(input_dim, "SimpleConvNet")
+        hidden_size = check_size(hidden_size, "hidden_size", "SimpleConvNet")
+        output_size = check_size(output_size, "output_size", "SimpleConvNet")
         conv_h = conv_output_size(height, filter_size, stride, pad)
         conv_w = conv_output_size(width, filter_size, stride, pad)
+        check_pooled(conv_h, conv_w, "SimpleConvNet")
         pool_output_size = filter_num * (conv_h // 2) * (conv_w // 2)
         self.input_dim = tuple(input_dim)
         self.dtype = torch_dtype(dtype)

@@ -9,6 +9,8 @@ from collections import OrderedDict
 
 import torch
 
+from scratch.multi_layer_net_extend import check_layer_sizes
+
 from ._tensor import torch_dtype
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from .network_base import Network
@@ -31,6 +33,7 @@ class TwoLayerNet(Network):
                  activation="relu", dtype="float32", seed=None):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        check_layer_sizes(input_size, [hidden_size], output_size)
         self.dtype = torch_dtype(dtype)
         rng = make_rng(seed)
         self.params = {

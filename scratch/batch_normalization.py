@@ -15,7 +15,7 @@ derivation), vectorised and reduced over every axis but the channel axis.
 """
 import numpy as np
 
-from ._checks import check_dtype_matches
+from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done
 
 __all__ = ["BatchNormalization"]
 
@@ -102,6 +102,7 @@ class BatchNormalization:
                              f"got input of shape {x.shape}")
 
     def forward(self, x, train_flg=True):
+        check_batch(np.shape(x), "BatchNormalization")
         self._check_input(x)
         self.axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channel axis
         shape = (1, -1) + (1,) * (x.ndim - 2)     # (C,) -> broadcastable against x
@@ -128,6 +129,8 @@ class BatchNormalization:
         return self.gamma.reshape(shape) * self.xn + self.beta.reshape(shape)
 
     def backward(self, dout):
+        check_forward_done(self.xn, "BatchNormalization")
+        check_dout(dout, self.xn.shape, "BatchNormalization")
         axes, std = self.axes, self.std
         self.dbeta = dout.sum(axis=axes)
         self.dgamma = np.sum(self.xn * dout, axis=axes)

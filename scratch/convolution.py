@@ -24,7 +24,7 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
 """
 import numpy as np
 
-from ._checks import check_dtype_matches
+from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done
 from .util import _count, _fold_unfolded, _output_shape, _unfold
 
 __all__ = ["Convolution", "Pooling"]
@@ -40,11 +40,7 @@ def _check_float_input(x, who):
 
 def _check_dout(dout, out_shape, who):
     """``dout`` as an array of the forward output's shape, never broadcast."""
-    dout = np.asarray(dout)
-    if dout.shape != out_shape:
-        raise ValueError(f"{who}.backward: dout of shape {dout.shape} does not match "
-                         f"the forward output shape {out_shape}")
-    return dout
+    return check_dout(np.asarray(dout), out_shape, who)
 
 
 def _check_pool(pool_h, pool_w, stride, pad):
@@ -93,6 +89,7 @@ class Convolution:
         x = _check_float_input(x, "Convolution")
         FN, C, FH, FW = self.W.shape
         N, _, _, _, out_h, out_w = _output_shape(x.shape, FH, FW, self.stride, self.pad, "Convolution")
+        check_batch(x.shape, "Convolution")
         if x.shape[1] != C:
             raise ValueError(f"Convolution: filters expect {C} input channels, got input of shape {x.shape}")
         check_dtype_matches(x, self.W, "Convolution")
@@ -107,6 +104,7 @@ class Convolution:
         return out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
 
     def backward(self, dout):
+        check_forward_done(self.x, "Convolution")
         FN, C, FH, FW = self.W.shape
         N, _, H, W = self.x.shape
         out_h, out_w = _output_shape(self.x.shape, FH, FW, self.stride, self.pad, "Convolution")[4:]
@@ -161,6 +159,7 @@ class Pooling:
     def forward(self, x):
         x = _check_float_input(x, "Pooling")
         out_h, out_w = _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling")[4:]
+        check_batch(x.shape, "Pooling")
         p = self.pad
         xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf) if p else x
         views = [xp[sl] for _, sl in self._offsets(out_h, out_w)]
@@ -174,6 +173,7 @@ class Pooling:
         return out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Pooling")
         xp, out, s, p = self._padded, self.out, self.stride, self.pad
         dout = _check_dout(dout, out.shape, "Pooling")
         out_h, out_w = out.shape[2:]

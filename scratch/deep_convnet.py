@@ -12,13 +12,13 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import dtype_of
+from ._checks import check_size, dtype_of
 from .convolution import Pooling
 from .layers import Relu
 from .network_base import Network
 from .serialization import is_book_file
 from .serialization import load_params as read_params_file
-from .simple_convnet import conv_output_size
+from .simple_convnet import check_conv_param, check_input_dim, check_pooled, conv_output_size
 from .weight_init import make_rng
 
 __all__ = ["DeepConvNet"]
@@ -52,9 +52,13 @@ class DeepConvNet(Network):
         self.dropout_ratio = dropout_ratio
         rng = make_rng(seed)
         conv_params = [conv_param_1, conv_param_2, conv_param_3, conv_param_4, conv_param_5, conv_param_6]
+        for idx, p in enumerate(conv_params, start=1):
+            check_conv_param(p, "DeepConvNet", f"conv_param_{idx}")
+        channels, height, width = check_input_dim(input_dim, "DeepConvNet")
+        hidden_size = check_size(hidden_size, "hidden_size", "DeepConvNet")
+        output_size = check_size(output_size, "output_size", "DeepConvNet")
         self.params = {}
         self.layers = OrderedDict()
-        channels, height, width = input_dim
         for idx, p in enumerate(conv_params, start=1):
             shape = (p["filter_num"], channels, p["filter_size"], p["filter_size"])
             self.params[f"W{idx}"] = self._init_weight(shape, "he", rng)
@@ -66,6 +70,7 @@ class DeepConvNet(Network):
             height = conv_output_size(height, p["filter_size"], p["stride"], p["pad"])
             width = conv_output_size(width, p["filter_size"], p["stride"], p["pad"])
             if idx % 2 == 0:
+                check_pooled(height, width, "DeepConvNet")
                 self.layers[f"Pool{idx // 2}"] = Pooling(pool_h=2, pool_w=2, stride=2)
                 height, width = height // 2, width // 2
         self.layers["Conv1"].need_dx = False

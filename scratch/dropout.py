@@ -13,7 +13,7 @@ x * mask * (1 / (1 - p)) can differ from it in the last bit.
 """
 import numpy as np
 
-from ._checks import as_float_array
+from ._checks import as_float_array, check_dout, check_forward_done
 
 __all__ = ["Dropout"]
 
@@ -58,6 +58,7 @@ class Dropout:
         self.rng = np.random.default_rng(seed)
         self.mask = None
         self.scale = None  # dy/dx of the last forward pass, elementwise (None: identity)
+        self.out_shape = None
 
     def forward(self, x, train_flg=True, mask=None):
         x = as_float_array(x)
@@ -72,8 +73,10 @@ class Dropout:
         else:
             self.mask = None
             scale = None if self.inverted else x.dtype.type(1 - p)
-        self.scale = scale
+        self.scale, self.out_shape = scale, x.shape
         return x * 1 if scale is None else x * scale
 
     def backward(self, dout):
+        check_forward_done(self.out_shape, "Dropout")
+        check_dout(dout, self.out_shape, "Dropout")
         return dout * 1 if self.scale is None else dout * self.scale

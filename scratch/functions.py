@@ -5,7 +5,7 @@ the input's floating dtype: float32 in, float32 out.
 """
 import numpy as np
 
-from ._checks import as_float_array, class_indices
+from ._checks import as_float_array, check_batch, class_indices
 
 __all__ = ["step_function", "sigmoid", "relu", "identity_function", "softmax",
            "sum_squared_error", "cross_entropy_error"]
@@ -79,6 +79,7 @@ def cross_entropy_error(y, t):
         t = np.asarray(t).reshape(1, -1) if np.ndim(t) == 1 else np.asarray(t).reshape(1)
     if y.ndim != 2:
         raise ValueError(f"y must be a vector or a batch of rows, got shape {y.shape}")
+    check_batch(y.shape, "cross_entropy_error")
     labels = class_indices(t, y.shape[1], y.shape[:1])
     picked = y[np.arange(y.shape[0]), labels]
     tiny = np.finfo(y.dtype).tiny

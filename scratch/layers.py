@@ -3,39 +3,67 @@
 Each layer keeps what its backward pass needs from the forward pass, returns
 the gradient with respect to its input from ``backward(dout)``, and stores the
 gradients of its parameters as attributes (``dW``, ``db``). ``backward`` never
-writes into the caller's ``dout``.
+writes into the caller's ``dout``, which must have the shape of the forward
+output (no broadcasting); ``backward`` before ``forward`` is a RuntimeError.
+Layers that see a batch (Affine, SoftmaxWithLoss) refuse an empty one. NaN and
+infinity propagate as in PyTorch.
 """
 import numpy as np
 
-from ._checks import check_dtype_matches, class_indices
+from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done, class_indices
 from .functions import sigmoid
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
 
 
+def _sum_to_shape(g, shape):
+    """The gradient of an input broadcast to ``g``'s shape: ``g`` summed over the broadcast axes."""
+    if np.shape(g) == shape:
+        return g
+    g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))
+    return np.sum(g, axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
 class MulLayer:
-    """out = x * y; backward: dx = dout * y, dy = dout * x (5.4.1)."""
+    """out = x * y; backward: dx = dout * y, dy = dout * x (5.4.1).
+
+    x and y may broadcast, as in ``torch.mul``: each gradient is summed back
+    to the shape of its input.
+    """
 
     def __init__(self):
         self.x = None
         self.y = None
+        self.out_shape = None
 
     def forward(self, x, y):
         self.x, self.y = x, y
-        return x * y
+        out = x * y
+        self.out_shape = np.shape(out)
+        return out
 
     def backward(self, dout):
-        return dout * self.y, dout * self.x
+        check_forward_done(self.out_shape, "MulLayer")
+        check_dout(dout, self.out_shape, "MulLayer")
+        return _sum_to_shape(dout * self.y, np.shape(self.x)), _sum_to_shape(dout * self.x, np.shape(self.y))
 
 
 class AddLayer:
-    """out = x + y; backward passes dout through to both inputs (5.4.2)."""
+    """out = x + y; backward passes dout through to both inputs (5.4.2), summed to their shapes."""
+
+    def __init__(self):
+        self.shapes = None
+        self.out_shape = None
 
     def forward(self, x, y):
-        return x + y
+        out = x + y
+        self.shapes, self.out_shape = (np.shape(x), np.shape(y)), np.shape(out)
+        return out
 
     def backward(self, dout):
-        return dout * 1, dout * 1
+        check_forward_done(self.out_shape, "AddLayer")
+        check_dout(dout, self.out_shape, "AddLayer")
+        return _sum_to_shape(dout * 1, self.shapes[0]), _sum_to_shape(dout * 1, self.shapes[1])
 
 
 class Relu:
@@ -54,6 +82,8 @@ class Relu:
         return np.maximum(x, 0)
 
     def backward(self, dout):
+        check_forward_done(self.mask, "Relu")
+        check_dout(dout, np.shape(self.mask), "Relu")
         if np.isfinite(dout).all():
             return dout * ~self.mask
         return np.where(self.mask, 0, dout)
@@ -70,6 +100,8 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
+        check_forward_done(self.out, "Sigmoid")
+        check_dout(dout, np.shape(self.out), "Sigmoid")
         return dout * (1 - self.out) * self.out
 
 
@@ -98,6 +130,7 @@ class Affine:
 
     def forward(self, x):
         check_dtype_matches(x, self.W, "Affine")
+        check_batch(x.shape, "Affine")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.W.shape[1]:
@@ -107,6 +140,8 @@ class Affine:
         return x @ self.W.T + self.b
 
     def backward(self, dout):
+        check_forward_done(self.x, "Affine")
+        check_dout(dout, (self.x.shape[0], self.W.shape[0]), "Affine")
         dx = dout @ self.W
         self.dW = dout.T @ self.x
         self.db = np.sum(dout, axis=0)
@@ -131,6 +166,7 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         if x.ndim != 2:
             raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {x.shape}")
+        check_batch(x.shape, "SoftmaxWithLoss")
         self.t = class_indices(t, x.shape[1], x.shape[:1])
         shifted = x - x.max(axis=1, keepdims=True)
         log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -139,6 +175,8 @@ class SoftmaxWithLoss:
         return self.loss
 
     def backward(self, dout=1):
+        check_forward_done(self.y, "SoftmaxWithLoss")
+        check_dout(dout, (), "SoftmaxWithLoss")
         batch_size = self.y.shape[0]
         dx = self.y.copy()
         dx[np.arange(batch_size), self.t] -= 1

@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import dtype_of
+from ._checks import check_non_negative, dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu, Sigmoid
 from .network_base import Network
@@ -44,7 +44,8 @@ class MultiLayerNetExtend(Network):
         sizes = check_layer_sizes(input_size, hidden_size_list, output_size)
         self.dtype = dtype_of(dtype)
         self.hidden_layer_num = len(hidden_size_list)
-        self.weight_decay_lambda = weight_decay_lambda
+        check_non_negative(weight_decay_lambda, "weight_decay_lambda")
+        self.weight_decay_lambda = float(weight_decay_lambda)  # a Python float: float32 stays float32
         rng = make_rng(seed)
         self.params = {}
         self.layers = OrderedDict()

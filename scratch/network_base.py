@@ -1,12 +1,14 @@
 """What every network shares: accuracy, and saving and loading its ``params``."""
 import numpy as np
 
+from ._checks import check_batch, class_indices, nonfinite_samples
 from .batch_normalization import BatchNormalization
 from .convolution import Convolution
 from .dropout import Dropout
 from .layers import Affine, SoftmaxWithLoss
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
+from .util import _count
 from .weight_init import init_weight
 
 __all__ = ["Network"]
@@ -41,24 +43,45 @@ class Network:
         return SoftmaxWithLoss()
 
     def _as_input(self, x):
-        """The network's own dtype for its input (float32 images stay float32)."""
+        """The network's own dtype for its input (float32 images stay float32); an empty batch is refused."""
         x = np.asarray(x)
+        check_batch(x.shape, type(self).__name__)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         return x
 
     def accuracy(self, x, t, batch_size=1000):
-        """Fraction of samples whose highest score is the true class, evaluated in batches."""
-        t = np.asarray(t)
-        if t.ndim != 1:
-            t = np.argmax(t, axis=1)
-        if len(x) != len(t):
-            raise ValueError(f"{len(x)} samples but {len(t)} labels")
-        correct = 0
-        for i in range(0, len(x), batch_size):
-            y = self.predict(x[i:i + batch_size])
-            correct += int(np.sum(np.argmax(y, axis=1) == t[i:i + batch_size]))
-        return correct / len(x)
+        """Fraction of samples whose highest score is the true class, evaluated in batches.
+
+        The contract, the same in both backends: ``predict``, ``loss`` and
+        ``gradient`` propagate NaN and inf as PyTorch does. ``accuracy``
+        refuses NaN or inf in ``x`` (a ValueError naming how many samples hold
+        it), an empty ``x``, and labels ``t`` other than integers in
+        [0, classes) or one-hot rows (ValueError; fractional labels TypeError).
+        Scores are ranked as NumPy's and PyTorch's argmax rank them, which
+        agree: a NaN counts as the highest (the first NaN of a row wins). So a
+        diverged network, all NaN, scores the share of class-0 labels, as in
+        the book (figure 6-19); that is a result of the chapter-6 experiments,
+        not an error.
+        """
+        x = np.asarray(x)
+        n = check_batch(x.shape, "accuracy")
+        batch_size = _count(batch_size, "batch_size", 1)
+        if np.ndim(t) == 0 or np.shape(t)[0] != n:
+            raise ValueError(f"accuracy: {n} samples but labels of shape {tuple(np.shape(t))}")
+        labels, correct, bad = None, 0, 0
+        for i in range(0, n, batch_size):
+            xb = x[i:i + batch_size]
+            bad += nonfinite_samples(xb)
+            if bad:  # count the rest, predict nothing more
+                continue
+            y = self.predict(xb)
+            if labels is None:
+                labels = class_indices(t, y.shape[1], (n,))
+            correct += int(np.count_nonzero(np.argmax(y, axis=1) == labels[i:i + batch_size]))
+        if bad:
+            raise ValueError(f"accuracy: {bad} of {n} samples hold NaN or inf in their input")
+        return correct / n
 
     def save_params(self, path):
         """Save ``params`` to an ``.npz`` file (atomic write)."""

@@ -3,7 +3,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import dtype_of
+from ._checks import check_size, dtype_of
 from .convolution import Pooling
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu
@@ -11,6 +11,27 @@ from .network_base import Network
 from .weight_init import make_rng
 
 __all__ = ["SimpleConvNet", "conv_output_size"]
+
+
+def check_input_dim(input_dim, who):
+    """(C, H, W) as positive integers, else a ValueError."""
+    if len(input_dim) != 3 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in input_dim):
+        raise ValueError(f"{who}: input_dim must be (C, H, W), three integers >= 1, got {input_dim!r}")
+    return tuple(int(n) for n in input_dim)
+
+
+def check_conv_param(conv_param, who, name="conv_param"):
+    """(filter_num, filter_size, pad, stride) of ``conv_param``: integers >= 1 (pad >= 0)."""
+    return (check_size(conv_param["filter_num"], f"{name}['filter_num']", who),
+            check_size(conv_param["filter_size"], f"{name}['filter_size']", who),
+            check_size(conv_param["pad"], f"{name}['pad']", who, minimum=0),
+            check_size(conv_param["stride"], f"{name}['stride']", who))
+
+
+def check_pooled(height, width, who):
+    """A 2x2 pooling needs a feature map of at least 2x2."""
+    if height < 2 or width < 2:
+        raise ValueError(f"{who}: input_dim is too small: a {height}x{width} feature map cannot be pooled 2x2")
 
 
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
@@ -32,11 +53,13 @@ class SimpleConvNet(Network):
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006 - the book's
                  hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None):
-        filter_num, filter_size = conv_param["filter_num"], conv_param["filter_size"]
-        pad, stride = conv_param["pad"], conv_param["stride"]
-        channels, height, width = input_dim
+        filter_num, filter_size, pad, stride = check_conv_param(conv_param, "SimpleConvNet")
+        channels, height, width = check_input_dim(input_dim, "SimpleConvNet")
+        hidden_size = check_size(hidden_size, "hidden_size", "SimpleConvNet")
+        output_size = check_size(output_size, "output_size", "SimpleConvNet")
         conv_h = conv_output_size(height, filter_size, stride, pad)
         conv_w = conv_output_size(width, filter_size, stride, pad)
+        check_pooled(conv_h, conv_w, "SimpleConvNet")
         pool_output_size = filter_num * (conv_h // 2) * (conv_w // 2)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)

@@ -10,6 +10,7 @@ import numpy as np
 from ._checks import dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu, Sigmoid
+from .multi_layer_net_extend import check_layer_sizes
 from .network_base import Network
 from .weight_init import make_rng
 
@@ -29,6 +30,7 @@ class TwoLayerNet(Network):
                  activation="relu", dtype=np.float32, seed=None):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        check_layer_sizes(input_size, [hidden_size], output_size)
         self.dtype = dtype_of(dtype)
         rng = make_rng(seed)
         self.params = {

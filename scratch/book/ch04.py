@@ -16,7 +16,7 @@ import numpy as np
 
 from .functions import class_labels, cross_entropy_error, sigmoid, sigmoid_grad, softmax
 from .gradient import numerical_gradient as numerical_gradient_of
-from .layers import promoted
+from ..multi_layer_net_extend import check_layer_sizes
 from .network_base import BookNetwork
 
 __all__ = ["TwoLayerNet"]
@@ -26,6 +26,7 @@ class TwoLayerNet(BookNetwork):
     """784-hidden-10 with sigmoid; ``t`` is one-hot (``load_mnist(one_hot_label=True)``) or labels."""
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        check_layer_sizes(input_size, [hidden_size], output_size)
         self.dtype = np.dtype(np.float64)
         self.params = {
             "W1": self._init_weight((hidden_size, input_size), weight_init_std, None),
@@ -37,7 +38,7 @@ class TwoLayerNet(BookNetwork):
     def predict(self, x):
         W1, W2 = self.params["W1"], self.params["W2"]
         b1, b2 = self.params["b1"], self.params["b2"]
-        z1 = sigmoid(np.dot(promoted(x, W1), W1) + b1)
+        z1 = sigmoid(np.dot(self._as_input(x), W1) + b1)
         return softmax(np.dot(z1, W2) + b2)
 
     def loss(self, x, t):
@@ -52,7 +53,7 @@ class TwoLayerNet(BookNetwork):
         """The chain rule written out (see the module); ``t`` one-hot or labels."""
         W1, W2 = self.params["W1"], self.params["W2"]
         b1, b2 = self.params["b1"], self.params["b2"]
-        x = promoted(x, W1)
+        x = self._as_input(x)
         a1 = np.dot(x, W1) + b1
         z1 = sigmoid(a1)
         y = softmax(np.dot(z1, W2) + b2)

@@ -21,7 +21,7 @@ the book's ``np.dot(x, W)``: float32 MNIST images meet float64 weights.
 import numpy as np
 
 from .. import batch_normalization, convolution, dropout
-from .._checks import as_float_array
+from .._checks import as_float_array, check_batch, check_dout, check_forward_done
 from ..convolution import Pooling
 from ..layers import AddLayer, MulLayer, Relu, Sigmoid
 from .functions import class_labels, cross_entropy_error, softmax
@@ -59,6 +59,7 @@ class Affine:
 
     def forward(self, x):
         x = np.asarray(x)
+        check_batch(x.shape, "Affine")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.W.shape[0]:
@@ -68,6 +69,8 @@ class Affine:
         return np.dot(x, self.W) + self.b
 
     def backward(self, dout):
+        check_forward_done(self.x, "Affine")
+        check_dout(dout, (self.x.shape[0], self.W.shape[1]), "Affine")
         dx = np.dot(dout, self.W.T)
         self.dW = np.dot(self.x.T, dout)
         self.db = np.sum(dout, axis=0)
@@ -90,12 +93,15 @@ class SoftmaxWithLoss:
         x = as_float_array(x)
         if x.ndim != 2:
             raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {x.shape}")
+        check_batch(x.shape, "SoftmaxWithLoss")
         self.t = class_labels(t, x)
         self.y = softmax(x)
         self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
     def backward(self, dout=1):
+        check_forward_done(self.y, "SoftmaxWithLoss")
+        check_dout(dout, (), "SoftmaxWithLoss")
         batch_size = self.y.shape[0]
         dx = self.y.copy()
         dx[np.arange(batch_size), self.t] -= 1
@@ -155,11 +161,14 @@ class BatchNormalization(batch_normalization.BatchNormalization):
 
     def forward(self, x, train_flg=True):
         x = promoted(x, self.gamma)
+        check_batch(x.shape, "BatchNormalization")
         self.input_shape = x.shape
         out = super().forward(x.reshape(x.shape[0], -1), train_flg)
         return out.reshape(self.input_shape)
 
     def backward(self, dout):
+        check_forward_done(self.input_shape, "BatchNormalization")
+        check_dout(dout, self.input_shape, "BatchNormalization")
         dx = super().backward(np.asarray(dout).reshape(self.input_shape[0], -1))
         return dx.reshape(self.input_shape)
 

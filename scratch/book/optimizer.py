@@ -10,7 +10,8 @@ As in the book, ``from scratch.book import *`` also brings ``np``.
 import numpy as np
 
 from .. import optimizer
-from ..optimizer import SGD
+from .._checks import check_fraction, check_non_negative
+from ..optimizer import SGD, _Optimizer
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "BOOK_EPS"]
 
@@ -21,7 +22,7 @@ def zeros_like_params(params):
     return {key: np.zeros_like(val) for key, val in params.items()}
 
 
-class Momentum:
+class Momentum(_Optimizer):
     """Momentum SGD (6.1.4), the book's form: v <- momentum v - lr dL/dW, W <- W + v, v starting at 0.
 
     ``scratch.Momentum`` (= ``torch.optim.SGD``) keeps lr outside the
@@ -33,8 +34,14 @@ class Momentum:
         self.lr = lr
         self.momentum = momentum
         self.v = None
+        self._check()
+
+    def _check(self):
+        check_non_negative(self.lr, "lr")
+        check_fraction(self.momentum, "momentum")  # [0, 1): the book's Nesterov works with 0 too
 
     def update(self, params, grads):
+        self._check_update(params, grads)
         if self.v is None:
             self.v = zeros_like_params(params)
         for key in params:
@@ -52,6 +59,7 @@ class Nesterov(Momentum):
     """
 
     def update(self, params, grads):
+        self._check_update(params, grads)
         if self.v is None:
             self.v = zeros_like_params(params)
         for key in params:
@@ -75,7 +83,7 @@ class RMSprop(optimizer.RMSprop):
         super().__init__(lr, decay_rate, eps=BOOK_EPS)
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (6.1.6), the book's form, at step t = 1, 2, ...:
 
         m <- m + (1 - beta1) (g - m),   v <- v + (1 - beta2) (g*g - v)
@@ -95,8 +103,15 @@ class Adam:
         self.iter = 0
         self.m = None
         self.v = None
+        self._check()
+
+    def _check(self):
+        check_non_negative(self.lr, "lr")
+        check_fraction(self.beta1, "beta1")
+        check_fraction(self.beta2, "beta2")
 
     def update(self, params, grads):
+        self._check_update(params, grads)
         if self.m is None:
             self.m, self.v = zeros_like_params(params), zeros_like_params(params)
         self.iter += 1
