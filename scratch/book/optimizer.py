@@ -10,8 +10,7 @@ As in the book, ``from scratch.book import *`` also brings ``np``.
 import numpy as np
 
 from .. import optimizer
-from .._checks import check_fraction, check_non_negative
-from ..optimizer import SGD, _Optimizer
+from ..optimizer import SGD
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "BOOK_EPS"]
 
@@ -22,23 +21,13 @@ def zeros_like_params(params):
     return {key: np.zeros_like(val) for key, val in params.items()}
 
 
-class Momentum(_Optimizer):
+class Momentum(optimizer.Momentum):
     """Momentum SGD (6.1.4), the book's form: v <- momentum v - lr dL/dW, W <- W + v, v starting at 0.
 
     ``scratch.Momentum`` (= ``torch.optim.SGD``) keeps lr outside the
     velocity, v <- momentum v + dL/dW, W <- W - lr v; for a constant lr the
-    two walk the same path (v here = -lr v there).
+    two walk the same path (v here = -lr v there). Same arguments and checks.
     """
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        self.lr = lr
-        self.momentum = momentum
-        self.v = None
-        self._check()
-
-    def _check(self):
-        check_non_negative(self.lr, "lr")
-        check_fraction(self.momentum, "momentum")  # [0, 1): the book's Nesterov works with 0 too
 
     def update(self, params, grads):
         self._check_update(params, grads)
@@ -83,7 +72,7 @@ class RMSprop(optimizer.RMSprop):
         super().__init__(lr, decay_rate, eps=BOOK_EPS)
 
 
-class Adam(_Optimizer):
+class Adam(optimizer.Adam):
     """Adam (6.1.6), the book's form, at step t = 1, 2, ...:
 
         m <- m + (1 - beta1) (g - m),   v <- v + (1 - beta2) (g*g - v)
@@ -97,18 +86,7 @@ class Adam(_Optimizer):
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
-        self.lr = lr
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.iter = 0
-        self.m = None
-        self.v = None
-        self._check()
-
-    def _check(self):
-        check_non_negative(self.lr, "lr")
-        check_fraction(self.beta1, "beta1")
-        check_fraction(self.beta2, "beta2")
+        super().__init__(lr, beta1, beta2, eps=BOOK_EPS)
 
     def update(self, params, grads):
         self._check_update(params, grads)
@@ -119,4 +97,4 @@ class Adam(_Optimizer):
         for key in params:
             self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
             self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
-            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + BOOK_EPS)
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + self.eps)
