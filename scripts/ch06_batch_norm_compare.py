@@ -92,7 +92,8 @@ def grid_figure(scales, results, title):
         ax.set_ylabel("accuracy")
     for ax in axes[-1, :]:
         ax.set_xlabel("epochs")
-    axes.flat[len(scales) - 1].legend(loc="lower right", fontsize=7)
+    # one legend for the whole grid, under it, where it hides no curve
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     ex.suptitle(fig, title)
     return fig
 
