@@ -108,6 +108,16 @@ def make_rng(seed=SEED):
     return np.random.default_rng(seed)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module of small tensors: faster than two threads fighting
+    over a busy machine, and repeatable. Use with ``pytest.mark.usefixtures("one_torch_thread")``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def rng():
     """A seeded NumPy generator: every run draws the same numbers."""

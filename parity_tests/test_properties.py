@@ -29,7 +29,7 @@ import scratch.layers as SL
 import scratch.util as SU
 from conftest import RTOL, assert_close, to_numpy
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
 
 # reproducible (derandomize), no example database, no timing flakiness (deadline)
 FIXED = dict(deadline=None, derandomize=True, database=None)
@@ -37,15 +37,6 @@ FIXED = dict(deadline=None, derandomize=True, database=None)
 dtypes = st.sampled_from([np.float64, np.float32])
 seeds = st.integers(0, 2**32 - 1)
 logit_scales = st.sampled_from([0.1, 1.0, 5.0, 30.0])
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors: one thread is ~10x faster than two fighting over a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def assert_sum_close(ours, theirs, magnitude, dtype, what, component):

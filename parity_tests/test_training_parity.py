@@ -19,22 +19,13 @@ import scratch.two_layer_net
 from conftest import DTYPES, assert_close, make_rng, to_numpy
 from mnist_support import requires_mnist, small_mnist
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
 
 ITERATIONS = 200
 BATCH_SIZE = 100
 LEARNING_RATE = 0.1
 # Loss curves: float64 to 1e-9 absolute and relative at every step; float32 to 1e-5.
 CURVE_TOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-5}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small matrices: one thread is faster than two fighting over a busy machine, and repeatable."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def synthetic_data(n, dtype, seed=0):

@@ -105,7 +105,7 @@ class SoftmaxWithLoss:
         batch_size = self.y.shape[0]
         dx = self.y.copy()
         dx[np.arange(batch_size), self.t] -= 1
-        return dx * dout / batch_size
+        return dx * dout / batch_size  # divided by N as the book does (scratch multiplies by dout / N)
 
 
 class Dropout(dropout.Dropout):
