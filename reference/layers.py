@@ -15,7 +15,7 @@ from scratch._checks import check_batch, check_dout, check_forward_done, class_i
 
 from ._tensor import as_param, backprop, to_numpy, track
 
-__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Affine", "SoftmaxWithLoss"]
 
 
 class MulLayer:
@@ -90,6 +90,25 @@ class Sigmoid:
     def backward(self, dout):
         check_forward_done(self.out, "Sigmoid")
         check_dout(dout, self.out.shape, "Sigmoid")
+        (dx,) = backprop(self.out, (self.x,), dout)
+        return dx
+
+
+class Tanh:
+    """Hyperbolic tangent (chapter 8), as ``torch.tanh``."""
+
+    def __init__(self):
+        self.x = None
+        self.out = None
+
+    def forward(self, x):
+        self.x = track(x)
+        self.out = torch.tanh(self.x)
+        return self.out
+
+    def backward(self, dout):
+        check_forward_done(self.out, "Tanh")
+        check_dout(dout, self.out.shape, "Tanh")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 

@@ -11,6 +11,8 @@ from . import batch_normalization
 from . import dropout
 from . import util
 from . import convolution
+from . import local_response_norm
+from . import join
 from . import mnist
 from . import network_base
 from . import optimizer
@@ -24,7 +26,7 @@ from . import trainer
 from . import simple_convnet
 from . import deep_convnet
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -34,6 +36,8 @@ from .batch_normalization import *  # noqa: E402,F401,F403
 from .dropout import *  # noqa: E402,F401,F403
 from .util import *  # noqa: E402,F401,F403
 from .convolution import *  # noqa: E402,F401,F403
+from .local_response_norm import *  # noqa: E402,F401,F403
+from .join import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
 from .network_base import *  # noqa: E402,F401,F403
 from .optimizer import *  # noqa: E402,F401,F403

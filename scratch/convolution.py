@@ -1,4 +1,4 @@
-"""Convolution and max-pooling layers (7.4.3, 7.4.4), built on im2col.
+"""Convolution and pooling layers (7.4.3, 7.4.4, 8.1), built on im2col.
 
 Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
 ``backward(dout)`` returning dx, and the convolution's parameter gradients in
@@ -21,13 +21,16 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
   pad > 0), and accepts only pad <= pool/2, PyTorch's rule. Among equal
   maxima the gradient goes to the first one in row-major window order, a NaN
   window sends it to its last NaN: exactly the choice of PyTorch's CPU kernel.
+* Chapter 8's architectures add ``AvgPooling`` (``F.avg_pool2d``, zero
+  padding counted in the average), ``GlobalAvgPooling`` (GoogLeNet's and
+  ResNet's last pooling) and LeNet-5's trained ``Subsampling``.
 """
 import numpy as np
 
-from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done
+from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done, check_size, dtype_of
 from .util import _count, _fold_unfolded, _output_shape, _unfold
 
-__all__ = ["Convolution", "Pooling"]
+__all__ = ["Convolution", "Pooling", "AvgPooling", "GlobalAvgPooling", "Subsampling"]
 
 
 def _check_float_input(x, who):
@@ -43,12 +46,12 @@ def _check_dout(dout, out_shape, who):
     return check_dout(np.asarray(dout), out_shape, who)
 
 
-def _check_pool(pool_h, pool_w, stride, pad):
+def _check_pool(pool_h, pool_w, stride, pad, who="Pooling"):
     """Validated (pool_h, pool_w, stride, pad); PyTorch's rule pad <= pool // 2."""
     pool_h, pool_w = _count(pool_h, "pool_h", 1), _count(pool_w, "pool_w", 1)
     stride, pad = _count(stride, "stride", 1), _count(pad, "pad", 0)
     if pad > pool_h // 2 or pad > pool_w // 2:
-        raise ValueError(f"Pooling: pad should be at most half of the pool size (PyTorch's rule), "
+        raise ValueError(f"{who}: pad should be at most half of the pool size (PyTorch's rule), "
                          f"got pad={pad} for a {pool_h}x{pool_w} pool")
     return pool_h, pool_w, stride, pad
 
@@ -232,3 +235,136 @@ class Pooling:
             if k > 0 and np.any(first == k):
                 hit = lost & (first == k)
                 dxp[sl] += np.where(hit, dout, 0)
+
+
+def _window_slices(pool_h, pool_w, stride, out_h, out_w):
+    """The slices of the padded input seen by window offset (i, j), one per offset."""
+    for i in range(pool_h):
+        for j in range(pool_w):
+            yield (slice(None), slice(None),
+                   slice(i, i + stride * (out_h - 1) + 1, stride),
+                   slice(j, j + stride * (out_w - 1) + 1, stride))
+
+
+class AvgPooling:
+    """Average pooling: the mean of each pool_h x pool_w window, like ``F.avg_pool2d``.
+
+    out[n, c, y, x] = 1/(pool_h*pool_w) sum_{i, j} xp[n, c, y*stride + i, x*stride + j]
+    with xp the input padded by ``pad`` zeros, which count in the average
+    (PyTorch's default ``count_include_pad=True``: a window always divides by
+    pool_h*pool_w). pad <= pool/2 as in PyTorch.
+
+    Backward: every position of a window receives dout / (pool_h*pool_w);
+    overlapping windows (stride < pool) add up, pixels in no window get 0.
+    Both passes add one strided view per window offset: no im2col copy.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=2, pad=0):
+        self.pool_h, self.pool_w, self.stride, self.pad = _check_pool(pool_h, pool_w, stride, pad, "AvgPooling")
+        self.x_shape = None
+        self.out_shape = None
+
+    def forward(self, x):
+        x = _check_float_input(x, "AvgPooling")
+        out_h, out_w = _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "AvgPooling")[4:]
+        check_batch(x.shape, "AvgPooling")
+        p = self.pad
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+        out = None
+        for sl in _window_slices(self.pool_h, self.pool_w, self.stride, out_h, out_w):
+            if out is None:
+                out = xp[sl].copy()
+            else:
+                out += xp[sl]
+        out /= self.pool_h * self.pool_w  # in place: float32 stays float32
+        self.x_shape, self.out_shape = x.shape, out.shape
+        return out
+
+    def backward(self, dout):
+        check_forward_done(self.out_shape, "AvgPooling")
+        dout = _check_dout(dout, self.out_shape, "AvgPooling")
+        N, C, H, W = self.x_shape
+        p = self.pad
+        out_h, out_w = self.out_shape[2:]
+        share = dout / np.asarray(self.pool_h * self.pool_w, dtype=dout.dtype)
+        dxp = np.zeros((N, C, H + 2 * p, W + 2 * p), dtype=share.dtype)
+        for sl in _window_slices(self.pool_h, self.pool_w, self.stride, out_h, out_w):
+            dxp[sl] += share
+        return dxp[:, :, p:H + p, p:W + p] if p else dxp
+
+
+class GlobalAvgPooling:
+    """Global average pooling: the mean of each channel, (N, C, H, W) -> (N, C).
+
+    out[n, c] = 1/(H*W) sum_{y, x} x[n, c, y, x], i.e.
+    ``F.adaptive_avg_pool2d(x, 1)`` flattened to (N, C) (the pooling before
+    the classifier in GoogLeNet and ResNet). Backward: dx[n, c, y, x] =
+    dout[n, c] / (H*W).
+    """
+
+    def __init__(self):
+        self.x_shape = None
+
+    def forward(self, x):
+        x = _check_float_input(x, "GlobalAvgPooling")
+        _output_shape(x.shape, 1, 1, 1, 0, "GlobalAvgPooling")
+        check_batch(x.shape, "GlobalAvgPooling")
+        self.x_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        check_forward_done(self.x_shape, "GlobalAvgPooling")
+        dout = _check_dout(dout, self.x_shape[:2], "GlobalAvgPooling")
+        H, W = self.x_shape[2:]
+        dx = np.empty(self.x_shape, dtype=dout.dtype)
+        dx[...] = (dout / np.asarray(H * W, dtype=dout.dtype))[:, :, None, None]
+        return dx
+
+
+class Subsampling:
+    """LeNet-5's subsampling layer (LeCun et al. 1998), per channel c:
+
+    out[n, c, y, x] = W[c] * mean(x[n, c, pool*y:pool*(y+1), pool*x:pool*(x+1)]) + b[c]
+
+    Is LeNet's subsampling random? No: nothing is sampled. Each output is the
+    average of a non-overlapping pool x pool window (the paper adds the four
+    inputs and multiplies by the coefficient, the same thing up to a factor),
+    times a trained coefficient ``W`` (C,) plus a trained bias ``b`` (C,);
+    the paper then passes it through a sigmoid-like squashing function
+    (a scaled tanh), left here to a separate activation layer. Rows and
+    columns that fill no whole window are dropped, as ``F.avg_pool2d`` does.
+    ``W`` starts at 1 and ``b`` at 0 (a plain average), in ``dtype``.
+
+    With a = avg_pool(x): db[c] = sum_{n, y, x} dout, dW[c] = sum_{n, y, x} dout * a,
+    dx = the average pooling's backward of dout * W[c] (each window position
+    gets dout * W[c] / pool^2).
+    """
+
+    def __init__(self, channels, pool=2, dtype=np.float64):
+        self.channels = check_size(channels, "channels", "Subsampling")
+        self.pool = _count(pool, "pool", 1)
+        dtype = dtype_of(dtype)
+        self.W = np.ones(self.channels, dtype=dtype)
+        self.b = np.zeros(self.channels, dtype=dtype)
+        self._avg = AvgPooling(self.pool, self.pool, stride=self.pool)
+        self.a = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        x = _check_float_input(x, "Subsampling")
+        _output_shape(x.shape, self.pool, self.pool, self.pool, 0, "Subsampling")
+        check_batch(x.shape, "Subsampling")
+        if x.shape[1] != self.channels:
+            raise ValueError(f"Subsampling expects {self.channels} channels, got input of shape {x.shape}")
+        check_dtype_matches(x, self.W, "Subsampling")
+        self.a = self._avg.forward(x)
+        return self.a * self.W[:, None, None] + self.b[:, None, None]
+
+    def backward(self, dout):
+        check_forward_done(self.a, "Subsampling")
+        dout = _check_dout(dout, self.a.shape, "Subsampling")
+        check_dtype_matches(dout, self.W, "Subsampling", "dout")
+        self.db = dout.sum(axis=(0, 2, 3))
+        self.dW = (dout * self.a).sum(axis=(0, 2, 3))
+        return self._avg.backward(dout * self.W[:, None, None])

@@ -13,7 +13,7 @@ import numpy as np
 from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done, class_indices
 from .functions import sigmoid
 
-__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Affine", "SoftmaxWithLoss"]
 
 
 def _sum_to_shape(g, shape):
@@ -103,6 +103,22 @@ class Sigmoid:
         check_forward_done(self.out, "Sigmoid")
         check_dout(dout, np.shape(self.out), "Sigmoid")
         return dout * (1 - self.out) * self.out
+
+
+class Tanh:
+    """Hyperbolic tangent (LeNet's squashing function, chapter 8): y = tanh x; dx = dout * (1 - y^2)."""
+
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        check_forward_done(self.out, "Tanh")
+        check_dout(dout, np.shape(self.out), "Tanh")
+        return dout * (1 - self.out * self.out)
 
 
 class Affine:
