@@ -420,7 +420,8 @@ def test_importing_scratch_mnist_does_not_need_torch():
 
 def test_public_api():
     assert scratch.mnist.__all__ == reference.mnist.__all__
-    assert set(scratch.mnist.__all__) == {"DATA_DIR_ENV", "default_data_dir", "load_mnist"}
+    assert set(scratch.mnist.__all__) == {"DATA_DIR_ENV", "FASHION_MNIST_CLASSES", "default_data_dir",
+                                          "load_fashion_mnist", "load_mnist"}
 
 
 # ---------------------------------------------------------------------------

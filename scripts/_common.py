@@ -1,5 +1,5 @@
 """What the command-line scripts share: argument parsing with one-line errors,
-the backend and model registries, MNIST loading, the weights' configuration,
+the backend and model registries, MNIST (or Fashion-MNIST) loading, the weights' configuration,
 a progress bar (tqdm) and PNG saving.
 
 The scripts import this module as ``_common`` (``python scripts/train.py``
@@ -22,8 +22,9 @@ from tqdm import tqdm
 from _paths import check_output, write_atomically
 from scratch import serialization
 
-__all__ = ["ArgumentParser", "BACKENDS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
-           "add_model_arguments", "advance", "check_output", "check_weights_config", "fail", "load_backend",
+__all__ = ["ArgumentParser", "BACKENDS", "DATASETS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
+           "add_model_arguments", "advance", "check_output", "check_weights_config", "dataset_from_weights",
+           "dataset_suffix", "fail", "load_backend",
            "load_data", "load_weights", "model_config", "model_from_weights", "no_grad", "non_negative_int",
            "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "to_numpy"]
 
@@ -217,34 +218,66 @@ def add_model_arguments(parser, trainable_only, from_weights=False):
 # Data
 # ---------------------------------------------------------------------------
 
-def add_data_arguments(parser):
+# --dataset -> (the loader in scratch.mnist, its folder under --data-dir). Both are 28x28 grey images of 10 classes.
+DATASETS = {"mnist": ("load_mnist", "MNIST"), "fashion_mnist": ("load_fashion_mnist", "FashionMNIST")}
+DEFAULT_DATASET = "mnist"
+
+
+def add_data_arguments(parser, from_weights=False, dataset=True):
+    """--data-dir, --download and (unless not ``dataset``) --dataset.
+
+    ``from_weights``: --dataset defaults to None, to be taken from the weights
+    file's configuration (``dataset_from_weights``), else mnist.
+    """
+    if dataset:
+        origin = "the weights file's configuration, else " if from_weights else ""
+        parser.add_argument("--dataset", choices=list(DATASETS), default=None if from_weights else DEFAULT_DATASET,
+                            help="mnist: the handwritten digits; fashion_mnist: Zalando's Fashion-MNIST "
+                                 f"(10 kinds of clothing, the same sizes) (default: {origin}mnist)")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
-                        help="directory containing MNIST/raw/ (default: $DLFS_DATA_DIR, "
-                             "else ~/.cache/dlfs/data)")
+                        help="directory containing MNIST/raw/ (FashionMNIST/raw/ for --dataset fashion_mnist) "
+                             "(default: $DLFS_DATA_DIR, else ~/.cache/dlfs/data)")
     parser.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
-                        help="download MNIST through torchvision if it is missing (default: yes)")
+                        help="download the data set through torchvision if it is missing (default: yes)")
+
+
+def dataset_suffix(args):
+    """'' for MNIST, else '-<dataset>': what default output names get, so no run overwrites another data set's."""
+    dataset = getattr(args, "dataset", None) or DEFAULT_DATASET
+    return "" if dataset == DEFAULT_DATASET else f"-{dataset}"
 
 
 def load_data(args, flatten):
-    """MNIST as ``(x_train, t_train), (x_test, t_test)``: pixels in [0, 1] as ``args.dtype``, integer labels."""
-    from scratch.mnist import load_mnist
+    """MNIST (``args.dataset``: also Fashion-MNIST) as ``(x_train, t_train), (x_test, t_test)``:
+    pixels in [0, 1] as ``args.dtype``, integer labels."""
+    from scratch import mnist
 
-    return load_mnist(normalize=True, flatten=flatten, one_hot_label=False, root=args.data_dir,
-                      download=args.download, dtype=np.dtype(args.dtype))
+    load = getattr(mnist, DATASETS[getattr(args, "dataset", None) or DEFAULT_DATASET][0])
+    return load(normalize=True, flatten=flatten, one_hot_label=False, root=args.data_dir,
+                download=args.download, dtype=np.dtype(args.dtype))
 
 
 # ---------------------------------------------------------------------------
 # The network's configuration, saved beside its weights
 # ---------------------------------------------------------------------------
 
+# Entries a configuration may lack, and what that means: MNIST is not recorded (nor was it before
+# --dataset existed), so a file saved for MNIST, old or new, has no "dataset".
+CONFIG_DEFAULTS = {"dataset": DEFAULT_DATASET}
+
+
 def model_config(args):
-    """What train.py stores with the weights: ``--model`` and the options that shape that model."""
-    return {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
+    """What train.py stores with the weights: ``--model``, the options that shape that model, and
+    ``--dataset`` unless it is mnist (``CONFIG_DEFAULTS``)."""
+    config = {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
+    if args.dataset != DEFAULT_DATASET:
+        config["dataset"] = args.dataset
+    return config
 
 
 def _options(config):
     """A configuration as command-line options: '--model two_layer --hidden-size 50 ...'."""
-    keys = sorted(config, key=lambda key: key != "model")  # --model first
+    keys = sorted(config, key=lambda key: (key != "model", key))  # --model first, then alphabetical
     return " ".join(f"--{key.replace('_', '-')} {config[key]}" for key in keys)
 
 
@@ -257,10 +290,12 @@ def check_weights_config(path, expected):
     saved = serialization.load_config(path)
     if saved is None:
         return
+    recorded = {**CONFIG_DEFAULTS, **saved}
     clashes = {key: value for key, value in expected.items()
-               if value is not None and key in saved and saved[key] != value}
+               if value is not None and key in recorded and recorded[key] != value}
     if clashes:
-        raise ValueError(f"{path} holds the weights of {_options(saved)}, not of {_options(clashes)}")
+        shown = {key: value for key, value in recorded.items() if key in saved or key in clashes}
+        raise ValueError(f"{path} holds the weights of {_options(shown)}, not of {_options(clashes)}")
 
 
 def model_from_weights(args):
@@ -268,12 +303,22 @@ def model_from_weights(args):
 
     An option given on the command line that contradicts the file is an error (``check_weights_config``).
     """
-    given = {key: getattr(args, key) for key in MODEL_DEFAULTS}
+    defaults = {**MODEL_DEFAULTS, **CONFIG_DEFAULTS}  # --dataset too
+    given = {key: getattr(args, key) for key in defaults}
     check_weights_config(args.weights, given)
     saved = serialization.load_config(args.weights) or {}
-    for key, default in MODEL_DEFAULTS.items():
+    for key, default in defaults.items():
         if given[key] is None:
             setattr(args, key, saved.get(key, default))
+    return args
+
+
+def dataset_from_weights(args, path):
+    """Set ``args.dataset``, if None, from the configuration in the weights file ``path`` (else mnist);
+    a --dataset that contradicts the file is an error (``check_weights_config``)."""
+    check_weights_config(path, {"dataset": args.dataset})
+    if args.dataset is None:
+        args.dataset = {**CONFIG_DEFAULTS, **(serialization.load_config(path) or {})}["dataset"]
     return args
 
 

@@ -83,6 +83,7 @@ def parse(parser, argv=None):
         np.random.seed(args.seed)
     if args.plot is None:
         suffix = "-book" if args.semantics == "book" else ""
+        suffix += _common.dataset_suffix(args)  # -fashion_mnist: no overwriting the MNIST figure
         args.plot = os.path.join("runs", f"{args.plot_name}-{args.backend}{suffix}.png")
     if not args.no_plot:
         if importlib.util.find_spec("matplotlib") is None:

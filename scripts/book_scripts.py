@@ -794,7 +794,7 @@ def parse_args(argv=None):
                              "script that imports from common/, dataset/ or its chapter's network files)")
     parser.add_argument("--book-code", metavar="DIR", default=None,
                         help=f"the book's code (default: ${BOOK_CODE_ENV})")
-    _common.add_data_arguments(parser)
+    _common.add_data_arguments(parser, dataset=False)  # the book's scripts read MNIST only
     parser.add_argument("--quick", action="store_true",
                         help="shorten the long scripts (fewer iterations, epochs, images), identically in "
                              "both versions")

@@ -40,7 +40,7 @@ def parse_args(argv=None):
                         help=f"which of the {TEST_IMAGES} test images to send through the first layer (default 0)")
     parser.add_argument("--out-dir", metavar="DIR", default="runs",
                         help="folder for the two PNG files (default runs)")
-    _common.add_data_arguments(parser)
+    _common.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
@@ -50,7 +50,8 @@ def parse_args(argv=None):
         parser.error(f"--out-dir {args.out_dir} is a file, not a folder")
     if importlib.util.find_spec("matplotlib") is None:
         parser.error("drawing needs matplotlib (pip install matplotlib)")
-    args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}.png")
+    _common.dataset_from_weights(args, args.weights)
+    args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}{_common.dataset_suffix(args)}.png")
                                        for name in ("ch07_filters", "ch07_feature_maps"))
     for path in (args.filters_png, args.maps_png):
         _common.check_output("--out-dir", path)

@@ -55,13 +55,14 @@ def parse_args(argv=None):
                         help="images per forward pass (default 100)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar on stderr (none is drawn without a terminal either)")
-    _common.add_data_arguments(parser)
+    _common.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
     if args.samples is not None and args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
     args.backends = sorted(_common.BACKENDS) if args.backend == "both" else [args.backend]
+    _common.dataset_from_weights(args, args.weights)
     args.dtype = "float32"  # what load_data reads; the float16 images are cast from it
     return args
 

@@ -41,7 +41,7 @@ def parse_args(argv=None):
                         help="where to save the figure (default runs/ch08_misclassified-<backend>.png)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar on stderr (none is drawn without a terminal either)")
-    _common.add_data_arguments(parser)
+    _common.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
@@ -49,8 +49,9 @@ def parse_args(argv=None):
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
     if importlib.util.find_spec("matplotlib") is None:
         parser.error("drawing needs matplotlib (pip install matplotlib)")
+    _common.dataset_from_weights(args, args.weights)
     if args.out is None:
-        args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}.png")
+        args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}{_common.dataset_suffix(args)}.png")
     _common.check_output("--out", args.out)
     _common.check_weights_config(args.weights, {"model": "deep_convnet"})
     args.dtype = "float32"  # what load_data reads

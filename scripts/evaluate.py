@@ -1,4 +1,4 @@
-"""Accuracy of saved weights on the 10000 MNIST test images (the book's ch03/neuralnet_mnist.py).
+"""Accuracy of saved weights on the 10000 MNIST (or Fashion-MNIST) test images (the book's ch03/neuralnet_mnist.py).
 
     python scripts/evaluate.py --backend torch --model three_layer --weights ch03_sample_weight.npz
     accuracy: 0.9352
@@ -12,8 +12,9 @@ test images as 'accuracy: 0.xxxx'. Takes the book's published weights, as
 .npz (e.g. ch03_sample_weight.npz with --model three_layer) or as the book's
 own pickles (ch03/sample_weight.pkl, ch07/params.pkl, ch08/deep_convnet_params.pkl;
 read safely: nothing in them is run), and the .npz files train.py saves: these
-record --model, --hidden-size and --activation, which are then taken from the
-file (an option that contradicts the file is an error)."""
+record --model, --hidden-size, --activation and --dataset (mnist, or
+fashion_mnist for Fashion-MNIST's 10000 test images), which are then taken
+from the file (an option that contradicts the file is an error)."""
 
 
 def parse_args(argv=None):
@@ -22,7 +23,7 @@ def parse_args(argv=None):
     _common.add_model_arguments(parser, trainable_only=False, from_weights=True)
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="the parameter file: an .npz, or one of the book's .pkl files (read safely)")
-    _common.add_data_arguments(parser)
+    _common.add_data_arguments(parser, from_weights=True)
     parser.set_defaults(weight_init_std=0.01, seed=0)  # the initial weights are overwritten by --weights
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):

@@ -1,4 +1,4 @@
-"""Train a network on MNIST, the book's loop (ch04/ch05 train_neuralnet.py, ch07 train_convnet.py).
+"""Train a network on MNIST (or Fashion-MNIST, --dataset fashion_mnist), the book's loop (ch04/ch05 train_neuralnet.py, ch07 train_convnet.py).
 
 Each iteration draws a random minibatch, computes the gradients by
 backpropagation, ``network.gradient(x, t)``, and lets the optimizer update
@@ -17,7 +17,7 @@ import numpy as np
 import _common
 from scratch import serialization
 
-DESCRIPTION = """Train a network on MNIST, as in the book's ch04/ch05
+DESCRIPTION = """Train a network on MNIST (or Fashion-MNIST), as in the book's ch04/ch05
 train_neuralnet.py and ch07 train_convnet.py: random minibatches (the same
 indices for both backends with the same --seed), gradients by
 backpropagation, one table row per epoch with train and test accuracy.
@@ -71,7 +71,8 @@ def parse_args(argv=None):
                         help="train on the first N training images only (quick runs)")
     _common.add_data_arguments(parser)
     parser.add_argument("--save", metavar="PATH", default=None,
-                        help="where to save the final weights (default runs/<model>-<backend>.npz)")
+                        help="where to save the final weights (default runs/<model>-<backend>.npz, "
+                             "runs/<model>-<backend>-fashion_mnist.npz with --dataset fashion_mnist)")
     parser.add_argument("--plot", metavar="PATH", default=None,
                         help="where to save the loss and accuracy curves "
                              "(default: the --save path with .png)")
@@ -87,7 +88,7 @@ def parse_args(argv=None):
     args.lr = args.lr or spec.lr
     args.eval_samples = args.eval_samples or spec.eval_samples
     if args.save is None:
-        args.save = os.path.join("runs", f"{args.model}-{args.backend}.npz")
+        args.save = os.path.join("runs", f"{args.model}-{args.backend}{_common.dataset_suffix(args)}.npz")
     if args.plot is None:
         args.plot = os.path.splitext(args.save)[0] + ".png"
     if args.init_weights is not None and not os.path.isfile(args.init_weights):
@@ -96,7 +97,9 @@ def parse_args(argv=None):
     if not args.no_plot:
         _common.check_output("--plot", args.plot)
     if args.init_weights is not None:
-        _common.check_weights_config(args.init_weights, _common.model_config(args))
+        # the network's shape must match; the data set need not (training on from another's weights is allowed)
+        shape = {key: value for key, value in _common.model_config(args).items() if key != "dataset"}
+        _common.check_weights_config(args.init_weights, shape)
     if not args.no_plot:
         import importlib.util
         if importlib.util.find_spec("matplotlib") is None:
@@ -247,7 +250,8 @@ def main(argv=None):
     else:
         iters_num = 10000 if args.iters is None else args.iters
 
-    print(f"{args.model} ({args.backend} backend, {args.dtype}): {iters_num} iterations, "
+    print(f"{args.model} ({args.backend} backend, {args.dtype}{_common.dataset_suffix(args).replace('-', ', ')}): "
+          f"{iters_num} iterations, "
           f"batch {args.batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
           f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}")
     header = f"{'epoch':>7} {'iter':>7} {'loss':>9} {'train acc':>10} {'test acc':>9} {'elapsed s':>10}"
@@ -263,7 +267,8 @@ def main(argv=None):
     print(f"saved weights: {args.save}")
     if not args.no_plot:
         plot_curves(args.plot, losses, epochs, train_acc, test_acc,
-                    f"{args.model}, {args.backend} backend, {OPTIMIZERS[args.optimizer]} lr {args.lr}, "
+                    f"{args.model}{_common.dataset_suffix(args).replace('-', ', ')}, {args.backend} backend, "
+                    f"{OPTIMIZERS[args.optimizer]} lr {args.lr}, "
                     f"batch {args.batch_size}")
         print(f"saved curves: {args.plot}")
     print(f"training time: {elapsed:.1f} s")
