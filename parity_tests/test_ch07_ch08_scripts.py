@@ -95,14 +95,15 @@ def test_half_precision_both_backends(tmp_path):
     assert rows["scratch"][1] == rows["torch"][1]
 
 
-def test_half_precision_defaults_to_a_subset_for_numpy_deep_convnet():
+def test_half_precision_defaults_to_a_subset_for_numpy_deep_convnet(tmp_path):
     """NumPy float16 is slow: the scratch DeepConvNet default is 1000 images, and the output says so."""
     sys.path.insert(0, str(REPO_ROOT / "scripts"))
     try:
         import ch08_half_precision as script
     finally:
         sys.path.remove(str(REPO_ROOT / "scripts"))
-    weights = str(REPO_ROOT / "pyproject.toml")  # parse_args only checks that the file exists
+    weights = str(tmp_path / "book_style.npz")  # parse_args reads only the file's configuration (none here)
+    np.savez(weights, W1=np.zeros((2, 2)))
     for backend, model, expected in (("scratch", "deep_convnet", 1000), ("both", "deep_convnet", 1000),
                                      ("torch", "deep_convnet", 10000), ("scratch", "simple_convnet", 10000)):
         args = script.parse_args(["--model", model, "--backend", backend, "--weights", weights])
