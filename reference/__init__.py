@@ -25,8 +25,11 @@ from . import multi_layer_net
 from . import trainer
 from . import simple_convnet
 from . import deep_convnet
+from . import lenet
+from . import resnet
+from . import augment
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, augment)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -50,6 +53,9 @@ from .multi_layer_net import *  # noqa: E402,F401,F403
 from .trainer import *  # noqa: E402,F401,F403
 from .simple_convnet import *  # noqa: E402,F401,F403
 from .deep_convnet import *  # noqa: E402,F401,F403
+from .lenet import *  # noqa: E402,F401,F403
+from .resnet import *  # noqa: E402,F401,F403
+from .augment import *  # noqa: E402,F401,F403
 
 BACKEND = "torch"
 
