@@ -29,9 +29,10 @@ from . import lenet
 from . import resnet
 from . import alexnet
 from . import vgg
+from . import googlenet
 from . import augment
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, augment)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -59,6 +60,7 @@ from .lenet import *  # noqa: E402,F401,F403
 from .resnet import *  # noqa: E402,F401,F403
 from .alexnet import *  # noqa: E402,F401,F403
 from .vgg import *  # noqa: E402,F401,F403
+from .googlenet import *  # noqa: E402,F401,F403
 from .augment import *  # noqa: E402,F401,F403
 
 BACKEND = "torch"
