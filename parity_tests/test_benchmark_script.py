@@ -27,6 +27,6 @@ def test_tiny_benchmark_writes_json(tmp_path):
 
 
 def test_bad_model_is_a_one_line_error():
-    result = run("--models", "resnet")
+    result = run("--models", "no_such_net")
     assert result.returncode == 2 and result.stderr.startswith("error: unknown model")
     assert len(result.stderr.strip().splitlines()) == 1

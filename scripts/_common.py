@@ -25,7 +25,8 @@ from scratch import serialization
 __all__ = ["ArgumentParser", "BACKENDS", "DATASETS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
            "add_model_arguments", "advance", "check_output", "check_weights_config", "dataset_from_weights",
            "dataset_suffix", "fail", "load_backend",
-           "load_data", "load_weights", "model_config", "model_from_weights", "no_grad", "non_negative_int",
+           "load_data", "load_weights", "model_config", "model_from_weights", "network_state", "no_grad",
+           "non_negative_float", "non_negative_int",
            "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "to_numpy"]
 
 EXIT_USAGE = 2
@@ -86,6 +87,17 @@ def _int_at_least(lowest, words):
 
 positive_int = _int_at_least(1, "a positive integer")
 non_negative_int = _int_at_least(0, "an integer >= 0")
+
+
+def non_negative_float(text):
+    """argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
 
 
 def positive_float(text):
@@ -183,6 +195,36 @@ MODELS = {
         build=lambda backend, args: backend.DeepConvNet(dtype=args.dtype, seed=args.seed),
         flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
         summary="6 conv layers, 3 poolings, 2 affine layers with dropout, of chapter 8 (Adam, lr 0.001)"),
+    # Chapter 8's architectures (8.2). A network taking (N, 1, 28, 28) images needs only an entry
+    # like these: build from (backend, args) with dtype and seed (the torch backend then starts from
+    # the NumPy backend's draw), flatten=False (which also allows --augment), the book-style
+    # optimizer, lr and eval_samples, and a summary. Batch norms listed by a ``batch_norms()``
+    # method have their running statistics saved with the weights (``network_state``).
+    "lenet": ModelSpec(
+        build=lambda backend, args: backend.LeNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="LeNet-5 (LeCun et al. 1998), conv 6 5x5 pad 2 - tanh - subsampling - conv 16 5x5 - tanh - "
+                "subsampling - affine 120-84-10 with tanh, of chapter 8 (Adam, lr 0.001)"),
+    "resnet": ModelSpec(
+        build=lambda backend, args: backend.ResNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="a small ResNet (He et al. 2016) of chapter 8: conv 16 - 3 residual blocks (16, 32, 64 "
+                "channels) with batch norm - global average pooling - affine (Adam, lr 0.001)"),
+    "alexnet": ModelSpec(
+        build=lambda backend, args: backend.AlexNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="a small AlexNet (Krizhevsky et al. 2012) of chapter 8: conv - relu - LRN - overlapping max pool "
+                "(twice), 3 convs, dropout - affine 256 - dropout - affine (Adam, lr 0.001)"),
+    "vgg": ModelSpec(
+        build=lambda backend, args: backend.VGG(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="a small VGG (Simonyan and Zisserman 2015) of chapter 8: 3 stages of two 3x3 convs and a max "
+                "pool (16, 32, 64 channels), affine 256 - dropout - affine (Adam, lr 0.001)"),
+    "googlenet": ModelSpec(
+        build=lambda backend, args: backend.GoogLeNet(dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        summary="a small GoogLeNet (Szegedy et al. 2015) of chapter 8: conv stem - 2 inception blocks "
+                "(1x1, 3x3, 5x5 and pool paths concatenated) - global average pooling - affine (Adam, lr 0.001)"),
 }
 
 
@@ -262,16 +304,24 @@ def load_data(args, flatten):
 # ---------------------------------------------------------------------------
 
 # Entries a configuration may lack, and what that means: MNIST is not recorded (nor was it before
-# --dataset existed), so a file saved for MNIST, old or new, has no "dataset".
-CONFIG_DEFAULTS = {"dataset": DEFAULT_DATASET}
+# --dataset existed), so a file saved for MNIST, old or new, has no "dataset"; a run without
+# --augment records no "augment".
+CONFIG_DEFAULTS = {"dataset": DEFAULT_DATASET, "augment": None}
+# Entries that record how the weights were trained, not which network or data they fit: never
+# compared with the options of a later run, nor shown in its errors.
+TRAINING_ONLY = ("augment",)
 
 
 def model_config(args):
-    """What train.py stores with the weights: ``--model``, the options that shape that model, and
-    ``--dataset`` unless it is mnist (``CONFIG_DEFAULTS``)."""
+    """What train.py stores with the weights: ``--model``, the options that shape that model,
+    ``--dataset`` unless it is mnist (``CONFIG_DEFAULTS``), and with --augment the augmentation
+    settings as "augment": {"angle": degrees, "shift": pixels, "scale": [low, high]}."""
     config = {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
     if args.dataset != DEFAULT_DATASET:
         config["dataset"] = args.dataset
+    if getattr(args, "augment", False):
+        config["augment"] = {"angle": args.augment_angle, "shift": args.augment_shift,
+                             "scale": list(args.augment_scale)}
     return config
 
 
@@ -290,7 +340,7 @@ def check_weights_config(path, expected):
     saved = serialization.load_config(path)
     if saved is None:
         return
-    recorded = {**CONFIG_DEFAULTS, **saved}
+    recorded = {key: value for key, value in {**CONFIG_DEFAULTS, **saved}.items() if key not in TRAINING_ONLY}
     clashes = {key: value for key, value in expected.items()
                if value is not None and key in recorded and recorded[key] != value}
     if clashes:
@@ -303,7 +353,8 @@ def model_from_weights(args):
 
     An option given on the command line that contradicts the file is an error (``check_weights_config``).
     """
-    defaults = {**MODEL_DEFAULTS, **CONFIG_DEFAULTS}  # --dataset too
+    defaults = {key: value for key, value in {**MODEL_DEFAULTS, **CONFIG_DEFAULTS}.items()
+                if key not in TRAINING_ONLY}  # --dataset too
     given = {key: getattr(args, key) for key in defaults}
     check_weights_config(args.weights, given)
     saved = serialization.load_config(args.weights) or {}
@@ -322,10 +373,55 @@ def dataset_from_weights(args, path):
     return args
 
 
+STATISTICS = ("running_mean", "running_var")
+
+
+def network_state(network):
+    """What the network computes with beside its parameters: the running statistics of its batch
+    norms (those its ``batch_norms()`` lists, as ResNet's), as NumPy arrays named
+    '<layer>.running_mean' and '<layer>.running_var'. train.py saves them beside the weights
+    (parameter names hold no '.'); {} for a network without batch norms."""
+    norms = network.batch_norms() if hasattr(network, "batch_norms") else {}
+    return {f"{name}.{stat}": to_numpy(getattr(layer, stat)) for name, layer in norms.items() for stat in STATISTICS}
+
+
+def _set_state(network, state, path):
+    """Copy the running statistics ``state`` (all of ``network_state``'s names, or none) into ``network``."""
+    expected = network_state(network)
+    if not state:
+        warnings.warn(f"{path} holds no batch-norm running statistics (not saved by train.py?); the network "
+                      "predicts with the initial ones (mean 0, variance 1)")
+        return
+    missing = sorted(set(expected) - set(state))
+    if missing:
+        raise KeyError(f"running statistics do not fit this network: missing {missing}")
+    for name, value in state.items():
+        if value.shape != expected[name].shape:
+            raise ValueError(f"{name}: expected shape {expected[name].shape}, file has {value.shape}")
+    norms = network.batch_norms()
+    for name, value in state.items():
+        layer_name, stat = name.rsplit(".", 1)
+        target = getattr(norms[layer_name], stat)
+        if hasattr(target, "copy_"):  # a torch tensor
+            import torch
+            with torch.no_grad():
+                target.copy_(torch.as_tensor(value, dtype=target.dtype))
+        else:
+            target[...] = value
+
+
 def load_weights(network, path):
-    """``network.load_params(path)``; an error that does not say which file gets its name in front."""
+    """``network.load_params(path)``, and the running statistics of its batch norms (``network_state``)
+    if it has any; an error that does not say which file gets its name in front."""
     try:
-        return network.load_params(path)
+        state_names = set(network_state(network))
+        if not state_names:
+            return network.load_params(path)
+        arrays = serialization.load_params(path)
+        state = {name: arrays.pop(name) for name in list(arrays) if name in state_names}
+        network.load_params(arrays)
+        _set_state(network, state, path)
+        return network
     except (KeyError, ValueError) as err:
         message = one_line(err)
         if str(path) in message:

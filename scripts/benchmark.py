@@ -6,7 +6,7 @@ same machine load. Prints the median milliseconds per step, the ratio
 scratch / torch, and the peak memory each backend's step adds (measured in a
 fresh subprocess per backend, so the two do not mix).
 
-    python scripts/benchmark.py                      # float32, batch 100, all three networks
+    python scripts/benchmark.py                      # float32, batch 100, all the networks
     python scripts/benchmark.py --dtype float64 --json runs/benchmark.json
 """
 import argparse
@@ -18,8 +18,22 @@ import time
 
 from _paths import check_output, write_atomically
 
-MODELS = ("two_layer", "simple_convnet", "deep_convnet")
-STEP_OPTIMIZER = {"two_layer": ("SGD", 0.1), "simple_convnet": ("Adam", 0.001), "deep_convnet": ("Adam", 0.001)}
+# model -> (build(backend package, dtype, seed), the optimizer of its training step, its lr, slow).
+# A new network needs one entry; a slow one is timed half as many steps (--repeats // 2).
+NETWORKS = {
+    "two_layer": (lambda backend, dtype, seed: backend.TwoLayerNet(784, 50, 10, dtype=dtype, seed=seed),
+                  "SGD", 0.1, False),
+    "simple_convnet": (lambda backend, dtype, seed: backend.SimpleConvNet(dtype=dtype, seed=seed),
+                       "Adam", 0.001, False),
+    "deep_convnet": (lambda backend, dtype, seed: backend.DeepConvNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
+    "lenet": (lambda backend, dtype, seed: backend.LeNet(dtype=dtype, seed=seed), "Adam", 0.001, False),
+    "resnet": (lambda backend, dtype, seed: backend.ResNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
+    "alexnet": (lambda backend, dtype, seed: backend.AlexNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
+    "vgg": (lambda backend, dtype, seed: backend.VGG(dtype=dtype, seed=seed), "Adam", 0.001, True),
+    "googlenet": (lambda backend, dtype, seed: backend.GoogLeNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
+}
+MODELS = tuple(NETWORKS)
+FLAT_INPUT = ("two_layer",)  # takes (N, 784); the others (N, 1, 28, 28)
 
 DESCRIPTION = """Benchmark the NumPy backend against the PyTorch backend: median time of one
 training step (forward, backward, optimizer update; TwoLayerNet with SGD, the
@@ -90,22 +104,18 @@ def pin_threads(threads):
 
 
 def build(backend, model, dtype, seed=0):
-    if model == "two_layer":
-        return backend.TwoLayerNet(784, 50, 10, dtype=dtype, seed=seed)
-    if model == "simple_convnet":
-        return backend.SimpleConvNet(dtype=dtype, seed=seed)
-    return backend.DeepConvNet(dtype=dtype, seed=seed)
+    return NETWORKS[model][0](backend, dtype, seed)
 
 
 def batch(model, dtype, n, seed=0):
     import numpy as np
     rng = np.random.default_rng(seed)
-    shape = (n, 784) if model == "two_layer" else (n, 1, 28, 28)
+    shape = (n, 784) if model in FLAT_INPUT else (n, 1, 28, 28)
     return rng.random(shape).astype(dtype), rng.integers(0, 10, n)
 
 
 def make_step(backend, network, model, x, t):
-    name, lr = STEP_OPTIMIZER[model]
+    _, name, lr, _ = NETWORKS[model]
     optimizer = getattr(backend, name)(lr=lr)
 
     def step():
@@ -179,7 +189,7 @@ def benchmark(args):
         torch_net.load_params(numpy_net.params)
         x, t = batch(model, args.dtype, args.batch_size)
         steps = [make_step(scratch, numpy_net, model, x, t), make_step(reference, torch_net, model, x, t)]
-        repeats = args.repeats if model != "deep_convnet" else max(args.repeats // 2, 1)
+        repeats = max(args.repeats // 2, 1) if NETWORKS[model][3] else args.repeats
         print(f"timing {model} training step ({repeats} x 2 backends)...", file=sys.stderr, flush=True)
         step_ms = time_interleaved(steps, repeats, args.warmup)
         row = {"model": model, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,

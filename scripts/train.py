@@ -22,7 +22,10 @@ train_neuralnet.py and ch07 train_convnet.py: random minibatches (the same
 indices for both backends with the same --seed), gradients by
 backpropagation, one table row per epoch with train and test accuracy.
 Both backends start from the same initial weights for a seed (drawn by the
-NumPy backend) unless --native-init. Saves the final weights (.npz, with the
+NumPy backend) unless --native-init. With --augment (the convnets) each
+training minibatch is rotated, shifted and scaled at random (8.1.1), the same
+draws in both backends for a seed; accuracies are measured on the unchanged
+images. Saves the final weights (.npz, with the
 network's configuration for evaluate.py) and the curves (.png) and ends with
 the line 'test accuracy: 0.xxxx'. A run that diverges (a loss above 1000 or a
 weight above 10000 in magnitude, or NaN/inf) stops with an error and saves
@@ -35,6 +38,9 @@ OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "ada
 # ones stay within tens. Far beyond these, the run has blown up.
 LOSS_LIMIT = 1e3
 WEIGHT_LIMIT = 1e4
+# --augment's defaults: small enough that a digit stays the same digit
+AUGMENT_DEFAULTS = {"augment_angle": 10.0, "augment_shift": 2.0, "augment_scale": (0.9, 1.1)}
+AUGMENT_STREAM = 1  # the augmentation draws come from default_rng([seed, AUGMENT_STREAM]), apart from the minibatches'
 RULE = f"a loss above {LOSS_LIMIT:g}, a weight above {WEIGHT_LIMIT:g} in magnitude, or NaN/inf stops a run"
 
 
@@ -67,6 +73,20 @@ def parse_args(argv=None):
                              "of starting from the NumPy backend's weights for the seed")
     parser.add_argument("--seed", type=_common.non_negative_int, default=0,
                         help="seeds the weight initialisation and the minibatch draws (default 0)")
+    parser.add_argument("--augment", action="store_true",
+                        help="convnets: data augmentation (8.1.1), each training minibatch rotated, shifted "
+                             "and scaled at random (a fresh draw per batch, seeded by --seed); the accuracies "
+                             "are measured on the original images")
+    parser.add_argument("--augment-angle", type=_common.non_negative_float, default=None, metavar="DEGREES",
+                        help=f"--augment: rotate by up to this many degrees either way "
+                             f"(default {AUGMENT_DEFAULTS['augment_angle']:g})")
+    parser.add_argument("--augment-shift", type=_common.non_negative_float, default=None, metavar="PIXELS",
+                        help=f"--augment: shift by up to this many pixels in each direction "
+                             f"(default {AUGMENT_DEFAULTS['augment_shift']:g})")
+    parser.add_argument("--augment-scale", type=_common.positive_float, nargs=2, default=None,
+                        metavar=("LOW", "HIGH"),
+                        help="--augment: scale by a factor drawn from [LOW, HIGH] (default %g %g)"
+                             % AUGMENT_DEFAULTS["augment_scale"])
     parser.add_argument("--train-limit", type=_common.positive_int, default=None, metavar="N",
                         help="train on the first N training images only (quick runs)")
     _common.add_data_arguments(parser)
@@ -84,6 +104,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
 
     spec = _common.MODELS[args.model]
+    check_augment_options(parser, args, spec)
     args.optimizer = args.optimizer or spec.optimizer
     args.lr = args.lr or spec.lr
     args.eval_samples = args.eval_samples or spec.eval_samples
@@ -98,13 +119,50 @@ def parse_args(argv=None):
         _common.check_output("--plot", args.plot)
     if args.init_weights is not None:
         # the network's shape must match; the data set need not (training on from another's weights is allowed)
-        shape = {key: value for key, value in _common.model_config(args).items() if key != "dataset"}
+        shape = {key: value for key, value in _common.model_config(args).items()
+                 if key not in ("dataset", *_common.TRAINING_ONLY)}
         _common.check_weights_config(args.init_weights, shape)
     if not args.no_plot:
         import importlib.util
         if importlib.util.find_spec("matplotlib") is None:
             parser.error("drawing the curves needs matplotlib (pip install matplotlib), or pass --no-plot")
     return args
+
+
+def check_augment_options(parser, args, spec):
+    """--augment only for networks taking images; its options only with it; fill in their defaults."""
+    given = [f"--{key.replace('_', '-')}" for key in AUGMENT_DEFAULTS if getattr(args, key) is not None]
+    if not args.augment:
+        if given:
+            parser.error(f"{given[0]} needs --augment")
+        return
+    if spec.flatten:
+        convnets = ", ".join(name for name, other in _common.MODELS.items() if other.trainable and not other.flatten)
+        parser.error(f"--augment rotates and shifts images, but {args.model} takes flat vectors of 784 pixels; "
+                     f"use a convnet ({convnets})")
+    for key, default in AUGMENT_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, default)
+    args.augment_scale = tuple(args.augment_scale)
+    if args.augment_scale[0] > args.augment_scale[1]:
+        parser.error(f"--augment-scale LOW HIGH needs LOW <= HIGH, got {args.augment_scale[0]:g} "
+                     f"{args.augment_scale[1]:g}")
+
+
+def make_augmenter(args, backend):
+    """The backend's Augmenter for --augment (None without): both backends draw the same parameters."""
+    if not args.augment:
+        return None
+    return backend.Augmenter(seed=[args.seed, AUGMENT_STREAM], max_angle=args.augment_angle,
+                             max_shift=args.augment_shift, scale_range=args.augment_scale)
+
+
+def augment_summary(args):
+    """', augmented (angle 10, shift 2, scale 0.9-1.1)' with --augment, else ''."""
+    if not args.augment:
+        return ""
+    low, high = args.augment_scale
+    return f", augmented (angle {args.augment_angle:g}, shift {args.augment_shift:g}, scale {low:g}-{high:g})"
 
 
 def plot_curves(path, losses, epochs, train_acc, test_acc, title):
@@ -193,8 +251,11 @@ def build_network(args, spec, backend):
     return network
 
 
-def train(args, network, optimizer, data, iters_num, iter_per_epoch):
+def train(args, network, optimizer, data, iters_num, iter_per_epoch, augmenter=None):
     """The book's loop with a divergence check per iteration; returns (losses, epochs, train acc, test acc).
+
+    ``augmenter`` (--augment) transforms each training minibatch before the gradient; the
+    accuracies are measured on the original images.
 
     Overflows inside NumPy are not warned about: they end up as NaN or inf in
     the loss or the weights, which the checks report as divergence.
@@ -207,7 +268,10 @@ def train(args, network, optimizer, data, iters_num, iter_per_epoch):
     with _common.progress_bar(iters_num, not args.no_progress) as bar, np.errstate(over="ignore", invalid="ignore"):
         for i in range(iters_num):
             batch_mask = rng.choice(train_size, args.batch_size)
-            grads = network.gradient(x_train[batch_mask], t_train[batch_mask])  # backpropagation
+            x_batch = x_train[batch_mask]
+            if augmenter is not None:
+                x_batch = augmenter(x_batch)  # a fresh random rotation, shift and scale per image
+            grads = network.gradient(x_batch, t_train[batch_mask])  # backpropagation
             loss = float(network.last_loss)  # the loss of the forward pass above (the book runs one more)
             check_loss(args, loss, i + 1)
             optimizer.update(network.params, grads)
@@ -253,23 +317,25 @@ def main(argv=None):
     print(f"{args.model} ({args.backend} backend, {args.dtype}{_common.dataset_suffix(args).replace('-', ', ')}): "
           f"{iters_num} iterations, "
           f"batch {args.batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
-          f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}")
+          f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}{augment_summary(args)}")
     header = f"{'epoch':>7} {'iter':>7} {'loss':>9} {'train acc':>10} {'test acc':>9} {'elapsed s':>10}"
     print(header)
     print("-" * len(header), flush=True)
 
     start = time.perf_counter()
-    losses, epochs, train_acc, test_acc = train(args, network, optimizer, data, iters_num, iter_per_epoch)
+    losses, epochs, train_acc, test_acc = train(args, network, optimizer, data, iters_num, iter_per_epoch,
+                                                make_augmenter(args, backend))
     elapsed = time.perf_counter() - start
 
-    serialization.save_params(args.save, {name: _common.to_numpy(p) for name, p in network.params.items()},
-                              config=_common.model_config(args))
+    arrays = {name: _common.to_numpy(p) for name, p in network.params.items()}
+    arrays.update(_common.network_state(network))  # batch norms' running statistics (ResNet)
+    serialization.save_params(args.save, arrays, config=_common.model_config(args))
     print(f"saved weights: {args.save}")
     if not args.no_plot:
         plot_curves(args.plot, losses, epochs, train_acc, test_acc,
                     f"{args.model}{_common.dataset_suffix(args).replace('-', ', ')}, {args.backend} backend, "
                     f"{OPTIMIZERS[args.optimizer]} lr {args.lr}, "
-                    f"batch {args.batch_size}")
+                    f"batch {args.batch_size}{', augmented' if args.augment else ''}")
         print(f"saved curves: {args.plot}")
     print(f"training time: {elapsed:.1f} s")
     print(f"test accuracy: {test_acc[-1]:.4f}")
