@@ -66,10 +66,7 @@ class LeNet(Network):
 
     def predict(self, x, train_flg=False):
         """Class scores (N, output_size); ``train_flg`` changes nothing (no dropout, no batch norm)."""
-        x = self._as_input(x)
-        if x.ndim != 4 or x.shape[1:] != self.input_dim:
-            raise ValueError(f"LeNet expects images of shape (N, {', '.join(map(str, self.input_dim))}), "
-                             f"got {tuple(x.shape)}; load MNIST with flatten=False")
+        x = self._as_images(x)
         for layer in self.layers.values():
             x = layer.forward(x)
         return x

@@ -184,11 +184,7 @@ class PlannedNetwork(Network):
 
     def predict(self, x, train_flg=False):
         """Class scores (N, output_size); dropout is active when ``train_flg``."""
-        x = self._as_input(x)
-        if x.ndim != 4 or x.shape[1:] != self.input_dim:
-            raise ValueError(f"{type(self).__name__} expects images of shape "
-                             f"(N, {', '.join(map(str, self.input_dim))}), got {x.shape}; "
-                             f"load MNIST with flatten=False")
+        x = self._as_images(x)
         for name, layer in self.layers.items():
             x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
         return x

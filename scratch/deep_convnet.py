@@ -86,10 +86,7 @@ class DeepConvNet(Network):
         self.last_layer = self._softmax_with_loss()
 
     def predict(self, x, train_flg=False):
-        x = self._as_input(x)
-        if x.ndim != 4 or x.shape[1:] != self.input_dim:
-            raise ValueError(f"DeepConvNet expects images of shape (N, {', '.join(map(str, self.input_dim))}), "
-                             f"got {x.shape}; load MNIST with flatten=False")
+        x = self._as_images(x)
         for name, layer in self.layers.items():
             x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
         return x

@@ -50,6 +50,15 @@ class Network:
             x = x.astype(self.dtype)
         return x
 
+    def _as_images(self, x):
+        """``_as_input`` for a convnet: images of shape (N, *self.input_dim), else a ValueError."""
+        x = self._as_input(x)
+        if x.ndim != 4 or tuple(x.shape[1:]) != tuple(self.input_dim):
+            raise ValueError(f"{type(self).__name__} expects images of shape "
+                             f"(N, {', '.join(map(str, self.input_dim))}), got {x.shape}; "
+                             f"load MNIST with flatten=False")
+        return x
+
     def accuracy(self, x, t, batch_size=1000):
         """Fraction of samples whose highest score is the true class, evaluated in batches.
 

@@ -193,10 +193,7 @@ class ResNet(Network):
 
     def predict(self, x, train_flg=False):
         """Class scores (N, output_size); batch norm uses batch statistics when ``train_flg``."""
-        x = self._as_input(x)
-        if x.ndim != 4 or x.shape[1:] != self.input_dim:
-            raise ValueError(f"ResNet expects images of shape (N, {', '.join(map(str, self.input_dim))}), "
-                             f"got {x.shape}; load MNIST with flatten=False")
+        x = self._as_images(x)
         for name, layer in self.layers.items():
             x = layer.forward(x, train_flg) if name.endswith("_bn") or isinstance(layer, ResidualBlock) \
                 else layer.forward(x)

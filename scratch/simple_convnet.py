@@ -83,10 +83,7 @@ class SimpleConvNet(Network):
         self.last_layer = self._softmax_with_loss()
 
     def predict(self, x):
-        x = self._as_input(x)
-        if x.ndim != 4 or x.shape[1:] != self.input_dim:
-            raise ValueError(f"SimpleConvNet expects images of shape (N, {', '.join(map(str, self.input_dim))}), "
-                             f"got {x.shape}; load MNIST with flatten=False")
+        x = self._as_images(x)
         for layer in self.layers.values():
             x = layer.forward(x)
         return x
