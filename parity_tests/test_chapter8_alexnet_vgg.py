@@ -2,13 +2,13 @@
 agree on scores, loss and every parameter gradient, in train and eval mode; the NumPy
 backpropagation agrees with finite differences; wrong input shapes and sizes are clear errors,
 the same class in both backends."""
-import tempfile
 
 import numpy as np
 import pytest
 from parameterized import parameterized
 
 from conftest import DTYPES, assert_close, assert_same_error, share_dropout_masks, to_numpy
+from network_support import check_save_load_summary_and_seed
 from reference.alexnet import AlexNet as TorchAlexNet
 from reference.vgg import VGG as TorchVGG
 from scratch.alexnet import AlexNet as NumpyAlexNet
@@ -108,24 +108,7 @@ def test_backprop_equals_finite_differences(_, cls_name, train_flg, entries=3, h
 
 @parameterized.expand([(n,) for n in NETWORKS])
 def test_save_load_round_trip_and_summary(cls_name):
-    numpy_cls, torch_cls = NETWORKS[cls_name]
-    a = numpy_cls(seed=1)
-    with tempfile.TemporaryDirectory() as directory:
-        path = f"{directory}/w.npz"
-        a.save_params(path)
-        for cls in (numpy_cls, torch_cls):
-            b = cls(seed=2).load_params(path)
-            for name in a.params:
-                np.testing.assert_array_equal(a.params[name], to_numpy(b.params[name]))
-    x, _ = images(np.float32, 2)
-    b = torch_cls(seed=2).load_params(a.params)
-    assert_close(a.predict(x), b.predict(x), np.float32, what="scores after load")
-    assert a.summary() == b.summary()
-    assert f"{sum(p.size for p in a.params.values())} parameters" in a.summary()
-    for cls in (numpy_cls, torch_cls):  # a seed gives the same initial weights every time
-        first, second = cls(seed=5).params, cls(seed=5).params
-        for name in first:
-            np.testing.assert_array_equal(to_numpy(first[name]), to_numpy(second[name]))
+    check_save_load_summary_and_seed(*NETWORKS[cls_name], images(np.float32, 2)[0])
 
 
 def test_architectures():
