@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from parameterized import parameterized
 
-from conftest import DTYPES, assert_close, assert_same_error, share_dropout_masks, to_numpy
+from conftest import DTYPES, assert_close, assert_same_error, share_dropout_masks
 from network_support import check_save_load_summary_and_seed
 from reference.alexnet import AlexNet as TorchAlexNet
 from reference.vgg import VGG as TorchVGG

@@ -9,7 +9,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
-from conftest import DTYPES, assert_close, assert_same_error, to_numpy
+from conftest import DTYPES, assert_close, assert_same_error
 from network_support import check_save_load_summary_and_seed
 from reference.lenet import LeNet as TorchLeNet
 from reference.resnet import ResNet as TorchResNet
