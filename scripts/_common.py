@@ -315,13 +315,16 @@ TRAINING_ONLY = ("augment",)
 def model_config(args):
     """What train.py stores with the weights: ``--model``, the options that shape that model,
     ``--dataset`` unless it is mnist (``CONFIG_DEFAULTS``), and with --augment the augmentation
-    settings as "augment": {"angle": degrees, "shift": pixels, "scale": [low, high]}."""
+    settings as "augment": {"angle": degrees, "shift": pixels, "scale": [low, high]} (and
+    "flip": true with --augment-flip)."""
     config = {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
     if args.dataset != DEFAULT_DATASET:
         config["dataset"] = args.dataset
     if getattr(args, "augment", False):
         config["augment"] = {"angle": args.augment_angle, "shift": args.augment_shift,
                              "scale": list(args.augment_scale)}
+        if getattr(args, "augment_flip", False):
+            config["augment"]["flip"] = True
     return config
 
 
@@ -470,3 +473,12 @@ def to_numpy(x):
 def save_png(figure, path):
     """Write a matplotlib ``Figure`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
     write_atomically(path, lambda f: figure.savefig(f, format="png"))
+
+
+def versions(backend_name):
+    """{"numpy": ..., "torch": ...} (torch only for the torch backend): what a saved result ran on."""
+    found = {"numpy": np.__version__}
+    if backend_name == "torch":
+        import torch
+        found["torch"] = torch.__version__
+    return found

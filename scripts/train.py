@@ -8,6 +8,7 @@ weights, so the two can be compared run against run.
 
     python scripts/train.py --backend scratch --model two_layer --iters 10000
 """
+import json
 import math
 import os
 import time
@@ -39,7 +40,8 @@ OPTIMIZERS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "ada
 LOSS_LIMIT = 1e3
 WEIGHT_LIMIT = 1e4
 # --augment's defaults: small enough that a digit stays the same digit
-AUGMENT_DEFAULTS = {"augment_angle": 10.0, "augment_shift": 2.0, "augment_scale": (0.9, 1.1)}
+AUGMENT_DEFAULTS = {"augment_angle": 10.0, "augment_shift": 2.0, "augment_scale": (0.9, 1.1),
+                    "augment_flip": False}
 AUGMENT_STREAM = 1  # the augmentation draws come from default_rng([seed, AUGMENT_STREAM]), apart from the minibatches'
 RULE = f"a loss above {LOSS_LIMIT:g}, a weight above {WEIGHT_LIMIT:g} in magnitude, or NaN/inf stops a run"
 
@@ -87,6 +89,14 @@ def parse_args(argv=None):
                         metavar=("LOW", "HIGH"),
                         help="--augment: scale by a factor drawn from [LOW, HIGH] (default %g %g)"
                              % AUGMENT_DEFAULTS["augment_scale"])
+    parser.add_argument("--augment-flip", action="store_const", const=True, default=None,
+                        help="--augment: also mirror half the images left-right (for Fashion-MNIST's "
+                             "clothes; a mirrored digit is no longer the digit)")
+    parser.add_argument("--lr-decay-at", type=_common.positive_float, nargs="+", default=(), metavar="EPOCH",
+                        help="step decay: multiply the learning rate by --lr-decay when these epochs are "
+                             "reached, e.g. --epochs 12 --lr-decay-at 8 11 (default: a constant rate)")
+    parser.add_argument("--lr-decay", type=_common.positive_float, default=None, metavar="FACTOR",
+                        help="--lr-decay-at: the factor (default 0.1)")
     parser.add_argument("--train-limit", type=_common.positive_int, default=None, metavar="N",
                         help="train on the first N training images only (quick runs)")
     _common.add_data_arguments(parser)
@@ -97,6 +107,10 @@ def parse_args(argv=None):
                         help="where to save the loss and accuracy curves "
                              "(default: the --save path with .png)")
     parser.add_argument("--no-plot", action="store_true", help="do not draw the curves")
+    parser.add_argument("--history", metavar="PATH", default=None,
+                        help="where to save the curves' numbers as JSON: the loss of every iteration, the "
+                             "accuracies and elapsed seconds of every row, the options "
+                             "(default: the --save path with .json)")
     parser.add_argument("--threads", type=_common.positive_int, default=None,
                         help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
     parser.add_argument("--no-progress", action="store_true",
@@ -112,9 +126,25 @@ def parse_args(argv=None):
         args.save = os.path.join("runs", f"{args.model}-{args.backend}{_common.dataset_suffix(args)}.npz")
     if args.plot is None:
         args.plot = os.path.splitext(args.save)[0] + ".png"
+    if args.history is None:
+        args.history = os.path.splitext(args.save)[0] + ".json"
+    if args.lr_decay is not None and not args.lr_decay_at:
+        parser.error("--lr-decay needs --lr-decay-at")
+    if args.lr_decay is None:
+        args.lr_decay = 0.1
+    if args.lr_decay >= 1:
+        parser.error(f"--lr-decay multiplies the learning rate and must be below 1, got {args.lr_decay:g}")
+    args.lr_decay_at = tuple(sorted(args.lr_decay_at))
     if args.init_weights is not None and not os.path.isfile(args.init_weights):
         parser.error(f"no weights file at {args.init_weights}")
+    outputs = {"--save": args.save, "--history": args.history, **({} if args.no_plot else {"--plot": args.plot})}
+    seen = {}
+    for option, path in outputs.items():
+        other = seen.setdefault(os.path.abspath(path), option)
+        if other != option:
+            parser.error(f"{other} and {option} name the same file {path}: one would overwrite the other")
     _common.check_output("--save", args.save)
+    _common.check_output("--history", args.history)
     if not args.no_plot:
         _common.check_output("--plot", args.plot)
     if args.init_weights is not None:
@@ -154,7 +184,8 @@ def make_augmenter(args, backend):
     if not args.augment:
         return None
     return backend.Augmenter(seed=[args.seed, AUGMENT_STREAM], max_angle=args.augment_angle,
-                             max_shift=args.augment_shift, scale_range=args.augment_scale)
+                             max_shift=args.augment_shift, scale_range=args.augment_scale,
+                             flip=args.augment_flip)
 
 
 def augment_summary(args):
@@ -162,7 +193,19 @@ def augment_summary(args):
     if not args.augment:
         return ""
     low, high = args.augment_scale
-    return f", augmented (angle {args.augment_angle:g}, shift {args.augment_shift:g}, scale {low:g}-{high:g})"
+    flip = ", flip" if args.augment_flip else ""
+    return (f", augmented (angle {args.augment_angle:g}, shift {args.augment_shift:g}, "
+            f"scale {low:g}-{high:g}{flip})")
+
+
+def lr_schedule(args, iter_per_epoch):
+    """{iteration: learning rate from then on} for --lr-decay-at: step decay, the rate times
+    --lr-decay at each listed epoch (``torch.optim.lr_scheduler.MultiStepLR`` counted in epochs)."""
+    schedule, lr = {}, args.lr
+    for epoch in args.lr_decay_at:
+        lr *= args.lr_decay
+        schedule[math.ceil(round(epoch * iter_per_epoch, 9))] = lr  # round: 1.1 * 100 is 110.00000000000001
+    return schedule
 
 
 def plot_curves(path, losses, epochs, train_acc, test_acc, title):
@@ -183,6 +226,17 @@ def plot_curves(path, losses, epochs, train_acc, test_acc, title):
     ax_acc.legend(loc="lower right")
     fig.suptitle(title)
     _common.save_png(fig, path)
+
+
+def save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed):
+    """The run's numbers as JSON (atomically), for figures and for comparing two runs
+    (``scripts/compare_runs.py``): every option, the loss per iteration, one entry per table row."""
+    history = {"options": {key: value for key, value in vars(args).items()},
+               "config": _common.model_config(args), "iterations": iters_num,
+               "loss": losses, "epoch": epochs, "train_acc": train_acc, "test_acc": test_acc,
+               "elapsed_s": seconds, "training_time_s": elapsed,
+               "versions": _common.versions(args.backend)}
+    _common.write_atomically(args.history, lambda f: json.dump(history, f, indent=1), binary=False)
 
 
 def initial_weights_source(args):
@@ -252,10 +306,12 @@ def build_network(args, spec, backend):
 
 
 def train(args, network, optimizer, data, iters_num, iter_per_epoch, augmenter=None):
-    """The book's loop with a divergence check per iteration; returns (losses, epochs, train acc, test acc).
+    """The book's loop with a divergence check per iteration; returns (losses, epochs, train acc,
+    test acc, elapsed seconds), the last four one entry per table row.
 
     ``augmenter`` (--augment) transforms each training minibatch before the gradient; the
-    accuracies are measured on the original images.
+    accuracies are measured on the original images. --lr-decay-at lowers ``optimizer.lr``
+    at the iterations of ``lr_schedule`` (both backends read it before every step).
 
     Overflows inside NumPy are not warned about: they end up as NaN or inf in
     the loss or the weights, which the checks report as divergence.
@@ -263,10 +319,14 @@ def train(args, network, optimizer, data, iters_num, iter_per_epoch, augmenter=N
     (x_train, t_train), (x_test, t_test) = data
     train_size = x_train.shape[0]
     rng = np.random.default_rng(args.seed)  # minibatch draws: the same for both backends
-    curves = [], [], [], []  # loss per iteration; epoch, train and test accuracy per row
+    curves = [], [], [], [], []  # loss per iteration; epoch, train and test accuracy, elapsed s per row
+    schedule = lr_schedule(args, iter_per_epoch)
     start = time.perf_counter()
     with _common.progress_bar(iters_num, not args.no_progress) as bar, np.errstate(over="ignore", invalid="ignore"):
         for i in range(iters_num):
+            if i in schedule:
+                optimizer.lr = schedule[i]
+                _common.say(f"{i / iter_per_epoch:7.2f} {i:7d}  learning rate now {optimizer.lr:g}")
             batch_mask = rng.choice(train_size, args.batch_size)
             x_batch = x_train[batch_mask]
             if augmenter is not None:
@@ -281,11 +341,10 @@ def train(args, network, optimizer, data, iters_num, iter_per_epoch, augmenter=N
             if i % iter_per_epoch == 0 or i == iters_num - 1:  # the book's test, plus the final weights
                 n = None if i == iters_num - 1 else args.eval_samples
                 row = [(i + 1) / iter_per_epoch, network.accuracy(x_train[:n], t_train[:n]),
-                       network.accuracy(x_test[:n], t_test[:n])]
+                       network.accuracy(x_test[:n], t_test[:n]), time.perf_counter() - start]
                 for curve, value in zip(curves[1:], row):
                     curve.append(value)
-                _common.say(f"{row[0]:7.2f} {i + 1:7d} {loss:9.4f} {row[1]:10.4f} {row[2]:9.4f} "
-                            f"{time.perf_counter() - start:10.1f}")
+                _common.say(f"{row[0]:7.2f} {i + 1:7d} {loss:9.4f} {row[1]:10.4f} {row[2]:9.4f} {row[3]:10.1f}")
     return curves
 
 
@@ -314,6 +373,10 @@ def main(argv=None):
     else:
         iters_num = 10000 if args.iters is None else args.iters
 
+    late = [epoch for epoch in args.lr_decay_at if math.ceil(round(epoch * iter_per_epoch, 9)) >= iters_num]
+    if late:
+        raise ValueError(f"--lr-decay-at {late[0]:g} is at or past the end of training "
+                         f"({iters_num / iter_per_epoch:g} epochs): the rate would never change there")
     print(f"{args.model} ({args.backend} backend, {args.dtype}{_common.dataset_suffix(args).replace('-', ', ')}): "
           f"{iters_num} iterations, "
           f"batch {args.batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
@@ -323,8 +386,8 @@ def main(argv=None):
     print("-" * len(header), flush=True)
 
     start = time.perf_counter()
-    losses, epochs, train_acc, test_acc = train(args, network, optimizer, data, iters_num, iter_per_epoch,
-                                                make_augmenter(args, backend))
+    losses, epochs, train_acc, test_acc, seconds = train(args, network, optimizer, data, iters_num,
+                                                         iter_per_epoch, make_augmenter(args, backend))
     elapsed = time.perf_counter() - start
 
     arrays = {name: _common.to_numpy(p) for name, p in network.params.items()}
@@ -337,6 +400,8 @@ def main(argv=None):
                     f"{OPTIMIZERS[args.optimizer]} lr {args.lr}, "
                     f"batch {args.batch_size}{', augmented' if args.augment else ''}")
         print(f"saved curves: {args.plot}")
+    save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed)
+    print(f"saved history: {args.history}")
     print(f"training time: {elapsed:.1f} s")
     print(f"test accuracy: {test_acc[-1]:.4f}")
 

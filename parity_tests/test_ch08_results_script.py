@@ -1,0 +1,78 @@
+"""scripts/ch08_results.py: chapter 8's results table and learning curves, built from train.py histories.
+
+* every row's train.py command is valid: train.py's own parser accepts it and
+  it writes its files under --out, named after the row;
+* the report reads real histories (tiny train.py runs saved under two rows'
+  names): each row shows the history's final test accuracy, best epoch and
+  wall time, the rest are listed as not trained yet; results.md and the
+  figure are written;
+* with no history at all it is one line ``error: ...``.
+"""
+import json
+import shlex
+import shutil
+
+import pytest
+
+from mnist_support import requires_mnist
+from script_support import assert_png, assert_usage_error, import_script, run_script, succeeded
+
+SCRIPT = "ch08_results.py"
+TINY = ["--iters", "4", "--batch-size", "8", "--train-limit", "64", "--eval-samples", "8", "--no-progress",
+        "--no-plot"]
+
+
+def test_every_row_is_a_valid_train_command(tmp_path):
+    results = import_script("ch08_results")
+    train = import_script("train")
+    assert len(set(results.RUN_NAMES)) == len(results.RUNS)
+    for run in results.RUNS:
+        command = results.train_command(run, str(tmp_path))
+        args = train.parse_args(command[2:] + ["--no-plot"])  # argparse exits on a bad option
+        assert args.backend == "scratch" and args.seed == 0
+        assert args.model == run.model and args.dataset == run.dataset
+        assert args.history == str(tmp_path / f"{run.name}.json")
+        assert (args.augment is True) == run.name.endswith("-augment"), run.name
+
+
+def test_print_commands_prints_one_train_command_per_row():
+    results = import_script("ch08_results")
+    lines = succeeded(run_script(SCRIPT, "--print-commands", "--out", "somewhere")).strip().splitlines()
+    assert len(lines) == len(results.RUNS)
+    for line, run in zip(lines, results.RUNS):
+        words = shlex.split(line)
+        assert words[1].endswith("train.py") and words[words.index("--model") + 1] == run.model
+        assert words[-1] == f"somewhere/{run.name}.npz" or f"somewhere/{run.name}.npz" in words
+
+
+def test_no_histories_is_an_error(tmp_path):
+    assert_usage_error(run_script(SCRIPT, "--out", tmp_path), "no run histories under")
+
+
+@requires_mnist
+def test_the_report_shows_what_the_histories_hold(tmp_path):
+    out = tmp_path / "ch08"
+    out.mkdir()
+    for model, name, extra in (("lenet", "lenet-mnist", []), ("resnet", "resnet-mnist-augment", ["--augment"])):
+        succeeded(run_script("train.py", "--model", model, *TINY, *extra, "--save", tmp_path / f"{model}.npz"))
+        shutil.copy(tmp_path / f"{model}.json", out / f"{name}.json")
+    stdout = succeeded(run_script(SCRIPT, "--out", out, "--figure", tmp_path / "curves.png"))
+    rows = {line.split("|")[1].strip() + line.split("|")[3].strip(): line
+            for line in stdout.splitlines() if line.startswith("| ") and "---" not in line}
+    for model, augmentation, name in (("lenet", "-", "lenet-mnist"),
+                                      ("resnet", "±10°, ±2 px, ×0.9-1.1", "resnet-mnist-augment")):
+        history = json.loads((out / f"{name}.json").read_text())
+        row = rows[model + augmentation]
+        assert f"**{history['test_acc'][-1]:.4f}**" in row
+        assert f"{history['train_acc'][-1]:.4f}" in row
+        assert f"{history['training_time_s']:.0f} s" in row
+    assert "not trained yet: two_layer-mnist" in stdout
+    assert "resnet-mnist," in stdout.split("not trained yet:")[1]  # the plain one is missing
+    table = (out / "results.md").read_text()
+    assert table.count("\n") == 2 + 2 and "lenet" in table and "resnet" in table
+    assert_png(tmp_path / "curves.png")
+
+
+@pytest.mark.parametrize("bad", ["not-a-run"])
+def test_unknown_run_names_are_refused(tmp_path, bad):
+    assert_usage_error(run_script(SCRIPT, "--out", tmp_path, "--run", bad), "invalid choice")

@@ -1,0 +1,240 @@
+"""Chapter 8's results table: every network trained with train.py, and what depth and augmentation buy.
+
+Each row of ``RUNS`` is one train.py command (the scratch backend, float32,
+seed 0); the run writes its weights, curves and a JSON history under
+``--out``. ``--run`` trains the rows whose history is missing (one after
+the other: ``--run NAME ...`` picks rows, ``--print-commands`` shows them
+to start by hand); the report then reads the histories and writes
+``results.md`` (the table: final test accuracy, best epoch, wall time) and
+``learning_curves.png`` (test accuracy per epoch of the chapter-8 networks
+on MNIST, and the Fashion-MNIST runs beside them).
+
+    python scripts/ch08_results.py --print-commands
+    python scripts/ch08_results.py --run resnet-mnist-augment
+    python scripts/ch08_results.py            # the report from the histories found
+"""
+import json
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+import _common
+
+DESCRIPTION = """Train the networks of chapter 8 on MNIST and Fashion-MNIST (train.py, scratch
+backend) and report the final test accuracies and wall times as a Markdown
+table and the learning curves as one figure. Without --run it only reports
+the runs whose histories exist under --out."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One row of the table: a name, the train.py options, and what the row shows."""
+
+    name: str
+    options: str
+    note: str = ""
+
+    @property
+    def dataset(self):
+        return "fashion_mnist" if "fashion_mnist" in self.options else "mnist"
+
+    @property
+    def model(self):
+        return self.options.split("--model ")[1].split()[0]
+
+
+SCHEDULE_5 = "--epochs 5 --lr-decay-at 4"  # Adam lr 0.001, then 0.0001 for the last epoch
+SCHEDULE_8 = "--epochs 8 --lr-decay-at 6 7.5"
+SCHEDULE_12 = "--epochs 12 --lr-decay-at 8 11"
+MNIST_AUGMENT = "--augment"  # train.py's defaults: up to 10 degrees, 2 pixels, scale 0.9-1.1
+# clothes may be mirrored but are photographed upright: flip and shift, no rotation or scaling
+FASHION_AUGMENT = "--augment --augment-flip --augment-angle 0 --augment-shift 2 --augment-scale 1 1"
+
+RUNS = [
+    Run("two_layer-mnist", "--model two_layer --iters 10000", "the book's chapter 5 (SGD lr 0.1)"),
+    Run("lenet-mnist", f"--model lenet {SCHEDULE_5}"),
+    Run("simple_convnet-mnist", f"--model simple_convnet {SCHEDULE_5}"),
+    Run("alexnet-mnist", f"--model alexnet {SCHEDULE_5}"),
+    Run("vgg-mnist", f"--model vgg {SCHEDULE_5}"),
+    Run("googlenet-mnist", f"--model googlenet {SCHEDULE_5}"),
+    Run("deep_convnet-mnist", f"--model deep_convnet {SCHEDULE_5}"),
+    Run("resnet-mnist", f"--model resnet {SCHEDULE_12}"),
+    Run("resnet-mnist-augment", f"--model resnet {SCHEDULE_12} {MNIST_AUGMENT}"),
+    Run("deep_convnet-fashion_mnist", f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8}"),
+    Run("deep_convnet-fashion_mnist-augment",
+        f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
+    Run("resnet-fashion_mnist", f"--model resnet --dataset fashion_mnist {SCHEDULE_8}"),
+    Run("resnet-fashion_mnist-augment", f"--model resnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
+]
+RUN_NAMES = [run.name for run in RUNS]
+
+
+def train_command(run, out):
+    """The train.py command line of ``run``, writing ``out/<name>.{npz,png,json}``."""
+    eval_samples = "" if run.model == "two_layer" else " --eval-samples 10000"  # full test set every epoch
+    return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "train.py"),
+            "--backend", "scratch", "--seed", "0", "--no-progress", *shlex.split(run.options + eval_samples),
+            "--save", os.path.join(out, f"{run.name}.npz")]
+
+
+def history_path(run, out):
+    return os.path.join(out, f"{run.name}.json")
+
+
+def parse_args(argv=None):
+    parser = _common.ArgumentParser(prog="ch08_results.py", description=DESCRIPTION)
+    parser.add_argument("--out", metavar="DIR", default=os.path.join("runs", "ch08"),
+                        help="where the runs' weights, curves and histories go (default runs/ch08)")
+    parser.add_argument("--run", nargs="*", choices=RUN_NAMES, default=None, metavar="NAME",
+                        help="train the named rows (all rows if none is named) whose history is missing; "
+                             f"names: {', '.join(RUN_NAMES)}")
+    parser.add_argument("--print-commands", action="store_true",
+                        help="print the train.py command of every row and stop")
+    parser.add_argument("--figure", metavar="PATH", default=None,
+                        help="where to draw the learning curves (default <--out>/learning_curves.png)")
+    _common.add_data_arguments(parser, dataset=False)
+    args = parser.parse_args(argv)
+    if args.figure is not None:
+        _common.check_output("--figure", args.figure)
+    return args
+
+
+def data_options(args):
+    options = [] if args.data_dir is None else ["--data-dir", args.data_dir]
+    return options + ([] if args.download else ["--no-download"])
+
+
+def run_missing(args, names):
+    """Train each named row whose history is missing, one after the other."""
+    for run in RUNS:
+        if names and run.name not in names:
+            continue
+        if os.path.exists(history_path(run, args.out)):
+            print(f"{run.name}: done already ({history_path(run, args.out)})")
+            continue
+        command = train_command(run, args.out) + data_options(args)
+        print(f"{run.name}: {shlex.join(command)}", flush=True)
+        subprocess.run(command, check=True)
+
+
+def load_histories(out):
+    """{run name: history} of the rows whose JSON history exists under ``out``."""
+    found = {}
+    for run in RUNS:
+        path = history_path(run, out)
+        if os.path.exists(path):
+            with open(path) as f:
+                found[run.name] = json.load(f)
+    return found
+
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def augmentation(history):
+    """'-' or a short description of the run's --augment settings."""
+    settings = history["config"].get("augment")
+    if not settings:
+        return "-"
+    parts = []
+    if settings.get("flip"):
+        parts.append("flip")
+    if settings["angle"]:
+        parts.append(f"±{settings['angle']:g}°")
+    if settings["shift"]:
+        parts.append(f"±{settings['shift']:g} px")
+    low, high = settings["scale"]
+    if (low, high) != (1, 1):
+        parts.append(f"×{low:g}-{high:g}")
+    return ", ".join(parts)
+
+
+def schedule(history):
+    """'Adam 0.001, /10 at 8, 11' or 'SGD 0.1': the optimizer, rate and step decay."""
+    options = history["options"]
+    text = f"{options['optimizer'].capitalize() if options['optimizer'] != 'sgd' else 'SGD'} {options['lr']:g}"
+    if options.get("lr_decay_at"):
+        text += f", ×{options['lr_decay']:g} at {', '.join(f'{e:g}' for e in options['lr_decay_at'])}"
+    return text.replace("Adagrad", "AdaGrad").replace("Rmsprop", "RMSprop")
+
+
+def minutes(seconds):
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def table(histories):
+    """The Markdown table, one row per run, in ``RUNS``' order."""
+    lines = ["| network | data | augmentation | epochs | optimizer | test acc. | best test acc. (epoch) "
+             "| train acc. | wall time |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for run in RUNS:
+        if run.name not in histories:
+            continue
+        history = histories[run.name]
+        test, epochs = history["test_acc"], history["epoch"]
+        best = max(range(1, len(test)), key=lambda row: test[row]) if len(test) > 1 else 0
+        lines.append(f"| {run.model} | {DATASET_TITLES[run.dataset]} | {augmentation(history)} "
+                     f"| {epochs[-1]:.3g} | {schedule(history)} | **{test[-1]:.4f}** "
+                     f"| {test[best]:.4f} ({epochs[best]:.3g}) | {history['train_acc'][-1]:.4f} "
+                     f"| {minutes(history['training_time_s'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(path, histories):
+    """Test error per epoch (log scale): MNIST's networks on the left, Fashion-MNIST's runs on the right."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
+    axes = dict(zip(DATASET_TITLES, fig.subplots(1, 2)))
+    for run in RUNS:
+        history = histories.get(run.name)
+        if history is None or run.model == "two_layer":
+            continue
+        epochs, test = np.asarray(history["epoch"]), np.asarray(history["test_acc"])
+        keep = epochs >= 0.5  # the row before the first update is a guess (90% error)
+        label = run.model + (" + augmentation" if history["config"].get("augment") else "")
+        style = "--" if history["config"].get("augment") else "-"
+        axes[run.dataset].plot(epochs[keep], 100 * (1 - test[keep]), style, marker="o", markersize=3,
+                               label=label)
+    for dataset, ax in axes.items():
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test error (%), log scale")
+        ax.set_title(f"{DATASET_TITLES[dataset]}: test error per epoch")
+        ax.grid(True, which="both", alpha=0.3)
+        if ax.has_data():
+            ax.legend(fontsize=8)
+    fig.suptitle("Chapter 8's networks, scratch backend (NumPy), float32, Adam with step decay")
+    _common.save_png(fig, path)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.print_commands:
+        for run in RUNS:
+            print(shlex.join(train_command(run, args.out) + data_options(args)))
+        return
+    if args.run is not None:
+        run_missing(args, args.run)
+    histories = load_histories(args.out)
+    if not histories:
+        _common.fail(f"no run histories under {args.out}: train them first with --run")
+    missing = [run.name for run in RUNS if run.name not in histories]
+    text = table(histories)
+    print(text, end="")
+    if missing:
+        print(f"(not trained yet: {', '.join(missing)})")
+    results = os.path.join(args.out, "results.md")
+    _common.write_atomically(results, lambda f: f.write(text), binary=False)
+    print(f"saved table: {results}")
+    figure = args.figure or os.path.join(args.out, "learning_curves.png")
+    plot(figure, histories)
+    print(f"saved figure: {figure}")
+
+
+if __name__ == "__main__":
+    _common.run_main(main)
