@@ -6,14 +6,17 @@ backend (PyTorch's semantics is the truth). Tolerances are fixed by dtype:
 rtol 1e-10 for float64, 1e-5 for float32.
 
 Set DLFS_PARITY_REPORT=1 to print, at the end of the run, the largest
-relative error each component showed (scripts and CI can read it).
+relative error each component showed; DLFS_PARITY_REPORT=path.json also
+writes every measured error as JSON (``parity_report``), which
+``scripts/side_by_side.py`` shows beside the code.
 """
 import os
-from collections import defaultdict
 
 import numpy as np
 import pytest
 import torch
+
+import parity_report
 
 __all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_same_error",
            "make_rng", "share_dropout_masks", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file",
@@ -25,10 +28,6 @@ DTYPES = [("float64", np.float64), ("float32", np.float32)]
 RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
 
 SEED = 20240611
-
-# (component, dtype name) -> largest relative error seen, for DLFS_PARITY_REPORT.
-PARITY_ERRORS = defaultdict(float)
-
 
 def to_numpy(x):
     """A NumPy array for a tensor (detached), array or scalar."""
@@ -48,12 +47,7 @@ def max_rel_error(actual, expected):
 
 def _component():
     """'layers.Affine' for parity_tests/test_layers.py::TestAffine::..., from pytest's own variable."""
-    current = os.environ.get("PYTEST_CURRENT_TEST", "unknown")
-    parts = current.split(" ")[0].split("::")
-    module = os.path.basename(parts[0]).removesuffix(".py").removeprefix("test_")
-    if len(parts) > 2:
-        return f"{module}.{parts[1].removeprefix('Test')}"
-    return module
+    return parity_report.component_of(os.environ.get("PYTEST_CURRENT_TEST", "unknown"))
 
 
 def assert_close(actual, expected, dtype, rtol=None, atol=None, what="", check_dtype=True,
@@ -79,9 +73,8 @@ def assert_close(actual, expected, dtype, rtol=None, atol=None, what="", check_d
     scale = float(np.max(np.abs(b64), initial=0.0))
     atol = rtol * scale if atol is None else atol
     err = max_rel_error(a64, b64)
-    key = (component or _component(), dtype.name)
-    PARITY_ERRORS[key] = max(PARITY_ERRORS[key], err)
     bad = ~(np.abs(a64 - b64) <= atol + rtol * np.abs(b64))
+    parity_report.record(component or _component(), dtype.name, what, err, rtol, passed=not np.any(bad))
     if np.any(bad):
         i = np.unravel_index(np.argmax(np.where(bad, np.abs(a64 - b64), -1)), a.shape) if a.ndim else ()
         raise AssertionError(
@@ -160,13 +153,23 @@ def book_code_file(relpath):
     return _shared_file(BOOK_CODE_ENV, BOOK_CODE_SKIP_REASON, relpath)
 
 
+def pytest_runtest_logreport(report):
+    """Count each test's outcome for the component it measures (a failure in setup counts too)."""
+    if report.when == "call" or report.outcome != "passed":
+        parity_report.count_outcome(report.nodeid, report.outcome)
+
+
 def pytest_terminal_summary(terminalreporter):
-    """With DLFS_PARITY_REPORT=1: the largest relative error per component and dtype."""
-    if not os.environ.get("DLFS_PARITY_REPORT") or not PARITY_ERRORS:
+    """With DLFS_PARITY_REPORT set: the largest relative error per component and dtype (and the JSON)."""
+    if not os.environ.get(parity_report.ENV) or not parity_report.RECORDS:
         return
     terminalreporter.section("largest parity errors (max |a-b| / max |b|)")
-    for (component, dtype), err in sorted(PARITY_ERRORS.items()):
+    for (component, dtype), err in sorted(parity_report.largest_errors().items()):
         terminalreporter.write_line(f"{component:45s} {dtype:8s} {err:.3e}")
+    path = parity_report.destination()
+    if path is not None:
+        parity_report.write(path)
+        terminalreporter.write_line(f"parity report written to {path}")
 
 
 def share_dropout_masks(numpy_net, torch_net, seed=11):
