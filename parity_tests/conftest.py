@@ -71,10 +71,12 @@ def assert_close(actual, expected, dtype, rtol=None, atol=None, what="", check_d
     rtol = RTOL[dtype] if rtol is None else rtol
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     scale = float(np.max(np.abs(b64), initial=0.0))
+    explicit_atol = atol
     atol = rtol * scale if atol is None else atol
     err = max_rel_error(a64, b64)
     bad = ~(np.abs(a64 - b64) <= atol + rtol * np.abs(b64))
-    parity_report.record(component or _component(), dtype.name, what, err, rtol, passed=not np.any(bad))
+    parity_report.record(component or _component(), dtype.name, what, err, rtol, passed=not np.any(bad),
+                         atol=explicit_atol)
     if np.any(bad):
         i = np.unravel_index(np.argmax(np.where(bad, np.abs(a64 - b64), -1)), a.shape) if a.ndim else ()
         raise AssertionError(

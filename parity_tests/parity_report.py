@@ -47,12 +47,17 @@ def component_of(nodeid):
     return module
 
 
-def record(component, dtype_name, what, error, rtol, passed):
-    """Keep one comparison: the largest error so far of (component, dtype, quantity)."""
+def record(component, dtype_name, what, error, rtol, passed, atol=None):
+    """Keep one comparison: the largest error so far of (component, dtype, quantity).
+
+    ``atol`` is the absolute bound a test gave explicitly (None: rtol * max |expected|).
+    """
     key = (component, dtype_name, quantity_name(what))
-    entry = RECORDS.setdefault(key, {"max_error": 0.0, "rtol": rtol, "checks": 0, "failures": 0})
+    entry = RECORDS.setdefault(key, {"max_error": 0.0, "rtol": 0.0, "atol": None, "checks": 0, "failures": 0})
     entry["max_error"] = max(entry["max_error"], float(error))
-    entry["rtol"] = max(entry["rtol"], rtol)
+    entry["rtol"] = max(entry["rtol"], float(rtol))  # float(): a test may pass a NumPy scalar
+    if atol is not None:
+        entry["atol"] = max(entry["atol"] or 0.0, float(atol))
     entry["checks"] += 1
     entry["failures"] += 0 if passed else 1
 

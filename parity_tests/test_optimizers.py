@@ -10,6 +10,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
+import parity_report
 from conftest import to_numpy
 
 SETTINGS = [
@@ -50,6 +51,8 @@ def run_both(name, kwargs, scale, dtype, steps=120, change_lr_at=60):
             assert ours.dtype == dtype and theirs.dtype == dtype
             rel = np.max(np.abs(ours - theirs)) / max(np.max(np.abs(theirs)), 1e-300)
             worst = max(worst, rel)
+            parity_report.record("optimizers", np.dtype(dtype).name, f"{name} {k}", rel, TOLERANCE[dtype],
+                                 passed=rel < TOLERANCE[dtype])  # for DLFS_PARITY_REPORT
             assert rel < TOLERANCE[dtype], f"{name} {k} step {step}: relative difference {rel:.3g}"
     return worst, numpy_params
 

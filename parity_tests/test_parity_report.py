@@ -67,7 +67,11 @@ def test_a_failed_comparison_is_reported_as_failed(tmp_path):
         "def test_off_by_a_millionth():\n"
         "    assert_close(np.ones(3) * (1 + 1e-6), np.ones(3), np.float64, what='dx', component='demo.Layer')\n"
         "def test_exact():\n"
-        "    assert_close(np.ones(3), np.ones(3), np.float64, what='out step 2', component='demo.Layer')\n")
+        "    assert_close(np.ones(3), np.ones(3), np.float64, what='out step 2', component='demo.Layer')\n"
+        "def test_numpy_scalar_tolerances():\n"
+        "    x = np.ones(3, np.float32)\n"
+        "    assert_close(x, x, np.float32, rtol=4 * np.finfo(np.float32).eps, atol=np.float32(1e-6),\n"
+        "                 what='y', component='demo.Layer')\n")
     report = tmp_path / "parity.json"
     env_path = f"{REPO_ROOT / 'parity_tests'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
     os.environ["PYTHONPATH"], saved = env_path, os.environ.get("PYTHONPATH")
@@ -84,6 +88,8 @@ def test_a_failed_comparison_is_reported_as_failed(tmp_path):
     assert layer["passed"] is False
     assert layer["quantities"]["dx"]["failures"] == 1 and layer["quantities"]["dx"]["passed"] is False
     assert layer["quantities"]["dx"]["max_error"] == pytest.approx(1e-6, rel=1e-6)
-    assert layer["quantities"]["out"] == {"max_error": 0.0, "rtol": 1e-10, "checks": 1, "failures": 0,
-                                          "passed": True}
-    assert data["tests"] == {"passed": 1, "failed": 1, "skipped": 0}
+    assert layer["quantities"]["out"] == {"max_error": 0.0, "rtol": 1e-10, "atol": None, "checks": 1,
+                                          "failures": 0, "passed": True}
+    y = data["components"]["demo.Layer"]["float32"]["quantities"]["y"]
+    assert y["rtol"] == pytest.approx(4 * np.finfo(np.float32).eps) and y["atol"] == pytest.approx(1e-6)
+    assert data["tests"] == {"passed": 2, "failed": 1, "skipped": 0}

@@ -37,6 +37,7 @@ class Run:
     name: str
     options: str
     note: str = ""
+    seed: int = 0
 
     @property
     def dataset(self):
@@ -62,8 +63,11 @@ RUNS = [
     Run("vgg-mnist", f"--model vgg {SCHEDULE_5}"),
     Run("googlenet-mnist", f"--model googlenet {SCHEDULE_5}"),
     Run("deep_convnet-mnist", f"--model deep_convnet {SCHEDULE_5}"),
-    Run("resnet-mnist", f"--model resnet {SCHEDULE_12}"),
+    Run("resnet-mnist", f"--model resnet {SCHEDULE_5}"),
     Run("resnet-mnist-augment", f"--model resnet {SCHEDULE_12} {MNIST_AUGMENT}"),
+    Run("resnet-mnist-augment-more", "--model resnet --init-weights {out}/resnet-mnist-augment.npz "
+        f"--epochs 6 --lr 0.0005 --lr-decay-at 4 5.5 {MNIST_AUGMENT}", "6 more epochs from the row above",
+        seed=1),  # other minibatches and augmentations than the row above drew
     Run("deep_convnet-fashion_mnist", f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8}"),
     Run("deep_convnet-fashion_mnist-augment",
         f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
@@ -76,8 +80,9 @@ RUN_NAMES = [run.name for run in RUNS]
 def train_command(run, out):
     """The train.py command line of ``run``, writing ``out/<name>.{npz,png,json}``."""
     eval_samples = "" if run.model == "two_layer" else " --eval-samples 10000"  # full test set every epoch
+    options = run.options.format(out=out)  # a row may start from another row's weights
     return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "train.py"),
-            "--backend", "scratch", "--seed", "0", "--no-progress", *shlex.split(run.options + eval_samples),
+            "--backend", "scratch", "--seed", str(run.seed), "--no-progress", *shlex.split(options + eval_samples),
             "--save", os.path.join(out, f"{run.name}.npz")]
 
 
