@@ -171,21 +171,33 @@ def minutes(seconds):
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def table(histories):
+def parameter_count(weights_path):
+    """How many numbers the network learns: the sizes of the saved parameters (running statistics,
+    named '<layer>.running_mean', are not parameters); None if the weights file is missing."""
+    if not os.path.exists(weights_path):
+        return None
+    from scratch import serialization
+
+    return sum(value.size for name, value in serialization.load_params(weights_path).items() if "." not in name)
+
+
+def table(histories, out):
     """The Markdown table, one row per run, in ``RUNS``' order."""
-    lines = ["| network | data | augmentation | epochs | optimizer | test acc. | best test acc. (epoch) "
-             "| train acc. | wall time |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| network | parameters | data | augmentation | epochs | optimizer | test acc. "
+             "| best test acc. (epoch) | train acc. | wall time | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in RUNS:
         if run.name not in histories:
             continue
         history = histories[run.name]
         test, epochs = history["test_acc"], history["epoch"]
         best = max(range(1, len(test)), key=lambda row: test[row]) if len(test) > 1 else 0
-        lines.append(f"| {run.model} | {DATASET_TITLES[run.dataset]} | {augmentation(history)} "
+        count = parameter_count(os.path.join(out, f"{run.name}.npz"))
+        lines.append(f"| {run.model} | {'?' if count is None else f'{count:,}'} "
+                     f"| {DATASET_TITLES[run.dataset]} | {augmentation(history)} "
                      f"| {epochs[-1]:.3g} | {schedule(history)} | **{test[-1]:.4f}** "
                      f"| {test[best]:.4f} ({epochs[best]:.3g}) | {history['train_acc'][-1]:.4f} "
-                     f"| {minutes(history['training_time_s'])} |")
+                     f"| {minutes(history['training_time_s'])} | {run.note} |")
     return "\n".join(lines) + "\n"
 
 
@@ -229,7 +241,7 @@ def main(argv=None):
     if not histories:
         _common.fail(f"no run histories under {args.out}: train them first with --run")
     missing = [run.name for run in RUNS if run.name not in histories]
-    text = table(histories)
+    text = table(histories, args.out)
     print(text, end="")
     if missing:
         print(f"(not trained yet: {', '.join(missing)})")
