@@ -11,6 +11,7 @@ import inspect
 import json
 import os
 import re
+import textwrap
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -322,7 +323,8 @@ def test_the_code_shown_is_the_code_that_ran(pages):
                 elif row.attrs["data-method"] == "class attributes":  # statements between the methods
                     assert all(line in source for line in text.splitlines()), name
                 else:
-                    assert text == source.rstrip("\n"), f"{name}: {pre.attrs['data-origin']} differs from its source"
+                    assert text == textwrap.dedent(source).rstrip("\n"), \
+                        f"{name}: {pre.attrs['data-origin']} differs from its source"
                 shown += 1
     assert shown > 4 * len(catalog.CATALOG)
 

@@ -15,6 +15,7 @@ qualified name it was read from). The measured errors are in
 import html
 import inspect
 import os
+import textwrap
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -65,7 +66,9 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; margin
 table { border-collapse: collapse; margin: 0.4rem 0 1rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.55rem; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid #aaa; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+td.not-measured, td.passed, td.failed, td.skipped { white-space: nowrap; }
 tbody.chapter th { background: #f3f3f3; font-size: 1rem; padding-top: 0.5rem; }
 .passed { color: #1b6e20; }
 .FAILED, .failed { color: #b00020; font-weight: 700; }
@@ -74,7 +77,8 @@ tbody.chapter th { background: #f3f3f3; font-size: 1rem; padding-top: 0.5rem; }
 .table-note { font-size: 0.8rem; color: #555; margin-top: -0.6rem; }
 .notes .where { font-size: 0.8rem; color: #555; margin: 0.6rem 0 0.15rem; }
 .notes pre + pre { margin-top: 0.3rem; }
-@media (max-width: 760px) { .column-heads, .columns { grid-auto-flow: row; } .column-heads { position: static; } }
+@media (max-width: 760px) { .column-heads, .columns { grid-auto-flow: row; } .column-heads { position: static; }
+  table.index { display: block; overflow-x: auto; } }
 @media print {
   nav.top { display: none; }
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -139,7 +143,8 @@ def _cell(side, cell):
         origin = f'<p class="origin inherited">{esc(cell.note)}</p>'
     else:
         origin = f'<p class="origin">{esc(cell.origin)}</p>'
-    code = highlight(cell.text.rstrip("\n"), _LEXER, _FORMATTER).rstrip("\n")  # pygments ends the last line
+    text = textwrap.dedent(cell.text).rstrip("\n")  # a method from column 0, as the terminal shows it
+    code = highlight(text, _LEXER, _FORMATTER).rstrip("\n")  # pygments ends the last line
     return (f'<div class="{classes}">{origin}<pre class="highlight" data-origin="{esc(cell.origin)}">'
             f'{code}</pre></div>')
 
