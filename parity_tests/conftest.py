@@ -18,7 +18,7 @@ import torch
 
 import parity_report
 
-__all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_same_error",
+__all__ = ["DTYPES", "RTOL", "to_numpy", "max_rel_error", "assert_close", "assert_exact", "assert_same_error",
            "make_rng", "share_dropout_masks", "BOOK_WEIGHTS_ENV", "requires_book_weights", "book_weight_file",
            "BOOK_CODE_ENV", "book_code_file"]
 
@@ -82,6 +82,20 @@ def assert_close(actual, expected, dtype, rtol=None, atol=None, what="", check_d
         raise AssertionError(
             f"{label}{int(bad.sum())} of {a.size} elements differ (rtol {rtol:g}, atol {atol:g}); "
             f"worst at {i}: {a64[i]!r} vs {b64[i]!r}; max relative error {err:.3g}")
+
+
+def assert_exact(actual, expected, what="", component=None, dtype_name=None):
+    """Assert the two results are identical (shape, dtype, every element): for pure copies and draws
+    (im2col, dropout masks, gates), where rounding has no part. Recorded for DLFS_PARITY_REPORT with
+    tolerance 0, under ``dtype_name`` (default: the results' dtype)."""
+    a, b = to_numpy(actual), to_numpy(expected)
+    label = f"{what}: " if what else ""
+    assert a.shape == b.shape, f"{label}shape {a.shape} != {b.shape}"
+    assert a.dtype == b.dtype, f"{label}dtype {a.dtype} != {b.dtype}"
+    equal = np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    err = max_rel_error(a, b) if a.dtype.kind in "fciu" else float(not equal)
+    parity_report.record(component or _component(), dtype_name or a.dtype.name, what, err, 0.0, passed=equal)
+    np.testing.assert_array_equal(a, b, err_msg=label, strict=True)
 
 
 def assert_same_error(call_scratch, call_reference, expected=(ValueError, TypeError), match=None):

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from parameterized import parameterized
 
-from conftest import to_numpy
+from conftest import assert_exact, to_numpy
 from reference.dropout import Dropout as ReferenceDropout
 from scratch.dropout import Dropout as ScratchDropout
 
@@ -20,10 +20,8 @@ BACKENDS = [("scratch", ScratchDropout), ("reference", ReferenceDropout)]
 DTYPES = (np.float64, np.float32)
 
 
-def assert_identical(actual, expected):
-    actual, expected = to_numpy(actual), to_numpy(expected)
-    assert actual.dtype == expected.dtype, f"dtype {actual.dtype} != {expected.dtype}"
-    np.testing.assert_array_equal(actual, expected, strict=True)
+def assert_identical(actual, expected, what=""):
+    assert_exact(actual, expected, what)
 
 
 class TestDropoutParity(unittest.TestCase):

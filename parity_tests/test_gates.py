@@ -6,7 +6,7 @@ from parameterized import parameterized
 
 import reference.gates as R
 import scratch.gates as S
-from conftest import assert_same_error, to_numpy
+from conftest import assert_exact, assert_same_error, to_numpy
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -29,6 +29,7 @@ class TestGates:
             assert int(ours) == expected, f"scratch {gate}({x1}, {x2}) = {ours}"
             assert int(theirs) == expected, f"reference {gate}({x1}, {x2}) = {theirs}"
             assert np.ndim(ours) == theirs.ndim == 0
+            assert_exact(np.asarray(ours), theirs, what=gate)
 
     @parameterized.expand([(f"{gate}_{dt_name}", gate, dt) for gate in TRUTH_TABLES for dt_name, dt in INPUT_DTYPES])
     def test_truth_table_arrays(self, _, gate, dtype):

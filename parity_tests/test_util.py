@@ -16,7 +16,7 @@ from parameterized import parameterized
 
 import reference.util as R
 import scratch.util as S
-from conftest import assert_close, to_numpy
+from conftest import assert_close, assert_exact, to_numpy
 
 KERNELS = [(1, 1), (3, 3), (5, 5), (3, 2)]
 BATCH_CHANNELS = [(1, 1), (4, 3), (1, 3), (4, 1)]
@@ -89,7 +89,7 @@ class TestParity(unittest.TestCase):
         col = S.im2col(x, kh, kw, stride, pad)
         ref_col = R.im2col(torch.from_numpy(x), kh, kw, stride, pad)
         self.assertEqual(col.dtype, np.dtype(dtype))
-        np.testing.assert_array_equal(col, to_numpy(ref_col))  # pure copying: exact
+        assert_exact(col, ref_col, what="im2col")  # pure copying: exact
 
         y = rng.standard_normal(col.shape).astype(dtype)
         img = S.col2im(y, shape, kh, kw, stride, pad)
