@@ -201,28 +201,50 @@ def table(histories, out):
     return "\n".join(lines) + "\n"
 
 
-def plot(path, histories):
-    """Test error per epoch (log scale): MNIST's networks on the left, Fashion-MNIST's runs on the right."""
-    from matplotlib.figure import Figure
+MODEL_COLORS = {"lenet": "tab:blue", "simple_convnet": "tab:orange", "alexnet": "tab:green", "vgg": "tab:red",
+                "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink"}
+ERROR_TICKS = [0.3, 0.5, 1, 2, 3, 5, 10, 20, 30]  # percent
 
-    fig = Figure(figsize=(12, 4.8), layout="constrained")
+
+def continued_epochs(run, histories):
+    """The epochs a row started at: the last epoch of the row it continues (its --init-weights), else 0."""
+    if "{out}/" not in run.options:
+        return 0.0
+    earlier = run.options.split("{out}/")[1].split()[0].removesuffix(".npz")
+    return histories[earlier]["epoch"][-1] if earlier in histories else 0.0
+
+
+def plot(path, histories):
+    """Test error per epoch (log scale): MNIST's networks on the left, Fashion-MNIST's runs on the right;
+    one colour per network, dashed with augmentation; a continued run drawn after the run it continues."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter
+
+    fig = Figure(figsize=(12, 5), layout="constrained")
     axes = dict(zip(DATASET_TITLES, fig.subplots(1, 2)))
+    labelled = set()
     for run in RUNS:
         history = histories.get(run.name)
         if history is None or run.model == "two_layer":
             continue
         epochs, test = np.asarray(history["epoch"]), np.asarray(history["test_acc"])
         keep = epochs >= 0.5  # the row before the first update is a guess (90% error)
-        label = run.model + (" + augmentation" if history["config"].get("augment") else "")
-        style = "--" if history["config"].get("augment") else "-"
-        axes[run.dataset].plot(epochs[keep], 100 * (1 - test[keep]), style, marker="o", markersize=3,
-                               label=label)
+        augmented = bool(history["config"].get("augment"))
+        label = run.model + (" + augmentation" if augmented else "")
+        axes[run.dataset].plot(epochs[keep] + continued_epochs(run, histories), 100 * (1 - test[keep]),
+                               "--" if augmented else "-", color=MODEL_COLORS.get(run.model), marker="o",
+                               markersize=3, label=None if (run.dataset, label) in labelled else label)
+        labelled.add((run.dataset, label))
     for dataset, ax in axes.items():
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(FixedLocator(ERROR_TICKS))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticklabels([f"{tick:g}%" for tick in ERROR_TICKS])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("test error (%), log scale")
-        ax.set_title(f"{DATASET_TITLES[dataset]}: test error per epoch")
-        ax.grid(True, which="both", alpha=0.3)
+        ax.set_ylabel("test error (log scale)")
+        ax.set_title(f"{DATASET_TITLES[dataset]}: test error after each epoch")
+        ax.grid(True, which="major", alpha=0.3)
         if ax.has_data():
             ax.legend(fontsize=8)
     fig.suptitle("Chapter 8's networks, scratch backend (NumPy), float32, Adam with step decay")
