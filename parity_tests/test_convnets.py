@@ -9,7 +9,8 @@ from parameterized import parameterized
 
 import reference
 import scratch
-from conftest import DTYPES, assert_close, book_weight_file, requires_book_weights, share_dropout_masks, to_numpy
+from conftest import (DTYPES, assert_close, assert_exact, book_weight_file, requires_book_weights,
+                      share_dropout_masks, to_numpy)
 from mnist_support import requires_mnist, small_mnist
 
 TINY_SIMPLE = dict(input_dim=(2, 10, 9), conv_param={"filter_num": 4, "filter_size": 3, "pad": 1, "stride": 1},
@@ -158,3 +159,14 @@ def test_book_weights_score_what_the_book_scores(cls_name, file_name, expected):
     for backend in (scratch, reference):
         net = getattr(backend, cls_name)(dtype="float32").load_params(book_weight_file(file_name))
         assert net.accuracy(x_test, t_test) == pytest.approx(expected, abs=1e-12), backend.BACKEND
+
+
+@pytest.mark.parametrize("size, filter_size, stride, pad", [
+    (28, 5, 1, 0), (28, 5, 1, 2), (28, 4, 2, 1), (14, 2, 2, 0), (7, 7, 1, 0), (31, 11, 4, 2), (1, 1, 1, 0),
+])
+def test_conv_output_size_is_the_same_in_both_backends(size, filter_size, stride, pad):
+    """Equation 7.1, OH = (H + 2P - FH) / S + 1, in both backends (pure integer arithmetic: identical)."""
+    ours = scratch.conv_output_size(size, filter_size, stride, pad)
+    theirs = reference.conv_output_size(size, filter_size, stride, pad)
+    assert ours == (size + 2 * pad - filter_size) // stride + 1
+    assert_exact(np.array(ours), np.array(theirs), what="output size", component="convnets.conv_output_size")

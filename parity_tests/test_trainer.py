@@ -9,6 +9,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
+from conftest import assert_close
 
 
 def dataset(n_train=120, n_test=40, seed=0):
@@ -35,7 +36,8 @@ def test_both_backends_train_identically(optimizer, param):
         runs.append((trainer, final, out.getvalue()))
     (a, final_a, text_a), (b, final_b, text_b) = runs
     assert a.max_iter == 18 and len(a.train_loss_list) == 18 and len(a.test_acc_list) == 3
-    np.testing.assert_allclose(a.train_loss_list, b.train_loss_list, rtol=1e-10)
+    assert_close(np.array(a.train_loss_list), np.array([float(v) for v in b.train_loss_list]), np.float64,
+                 what="train loss", component="trainer")
     assert a.train_acc_list == b.train_acc_list and a.test_acc_list == b.test_acc_list
     assert final_a == final_b and text_a == text_b
     assert "=== epoch:3, train acc:" in text_a and "test acc:" in text_a.splitlines()[-1]

@@ -139,7 +139,8 @@ CATALOG = (
     _c("Trainer", "6.4.3", "Minibatch training with per-epoch accuracy", "training", ["trainer", "training_loop"],
        ["book_scripts.BookScriptsOnScratchBook"]),
     # Chapter 7: convolutional networks
-    _c("conv_output_size", "7.2.4", "Output size of a convolution (equation 7.1)", "convolution helper", [],
+    _c("conv_output_size", "7.2.4", "Output size of a convolution (equation 7.1)", "convolution helper",
+       ["convnets.conv_output_size"],
        ["book_variants.Utilities"]),
     _c("im2col", "7.4.3", "im2col: image windows to matrix rows", "convolution helper",
        ["util.Layout", "util.Parity[im2col]"], ["book_variants.Utilities"]),
