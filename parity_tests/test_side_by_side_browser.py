@@ -219,6 +219,15 @@ def overflow_problems(m):
     return problems
 
 
+def columns_in_order(row, sides, problems):
+    """True if the row holds exactly ``sides``' columns in that order, else a problem noted."""
+    found = [c["side"] for c in row["cols"]]
+    if found != list(sides):
+        problems.append(f"row {row['method']!r}: columns {found}, expected {list(sides)}")
+        return False
+    return True
+
+
 def side_by_side_problems(m, sides):
     """The wide design: each method row holds ``sides`` in that order, side by side, equal, under the heads."""
     problems, n = [], len(sides)
@@ -230,8 +239,7 @@ def side_by_side_problems(m, sides):
         problems.append("no div.columns rows")
     for row in m["rows"]:
         name, cols, box = row["method"], row["cols"], row["box"]
-        if [c["side"] for c in cols] != list(sides):
-            problems.append(f"row {name!r}: columns {[c['side'] for c in cols]}, expected {list(sides)}")
+        if not columns_in_order(row, sides, problems):
             continue
         for c in cols:
             if abs(c["top"] - cols[0]["top"]) > 2:
@@ -262,8 +270,7 @@ def stacked_problems(m, sides):
     problems = []
     for row in m["rows"]:
         name, cols, box = row["method"], row["cols"], row["box"]
-        if [c["side"] for c in cols] != list(sides):
-            problems.append(f"row {name!r}: columns {[c['side'] for c in cols]}, expected {list(sides)}")
+        if not columns_in_order(row, sides, problems):
             continue
         for c in cols:
             if c["width"] < box["width"] - 2 * PX:
