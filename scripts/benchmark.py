@@ -1,17 +1,31 @@
-"""Time one training step and a full test-set inference of each network in both backends.
+"""Time a training step and a test-set inference of each network three ways: scratch, reference, plain.
 
-One process, the same thread count for NumPy's BLAS and for torch, warm-up
-first, then the two backends interleaved step by step so that both see the
-same machine load. Prints the median milliseconds per step, the ratio
-scratch / torch, and the peak memory each backend's step adds (measured in a
-fresh subprocess per backend, so the two do not mix).
+The three sides, each the same network from the same weights on the same data:
 
-    python scripts/benchmark.py                      # float32, batch 100, all the networks
-    python scripts/benchmark.py --dtype float64 --json runs/benchmark.json
+* ``scratch``: this project's NumPy backend (``scratch/``), the subject of the book;
+* ``reference``: this project's PyTorch backend (``reference/``), which mirrors the book's
+  layer-by-layer forward/backward API (one autograd call per layer), as ``--backend torch`` trains;
+* ``plain``: the network as a PyTorch user writes it (``scripts/_plain_torch.py``: ``torch.nn``,
+  one ``loss.backward()`` over the whole network, ``torch.optim``), the honest baseline. Both
+  ratios are against it: below 1 means faster than plain PyTorch.
+
+Each side runs in its own fresh process (``benchmark.py --worker MODEL SIDE``), with ``--threads``
+threads for its BLAS and for torch. One process per side keeps the thread pools of OpenBLAS and
+of torch's OpenMP from competing for the cores (their idle threads spin-wait, stealing time from
+the other side), keeps one side's caches and allocator state out of the other's numbers, and
+lets each process measure its own peak memory. The worker times ``--warmup`` untimed steps, then
+``--repeats`` timed steps, and reports their median; inference over ``--inference-images``
+test-sized images is timed the same way (1 warm-up, 3 timed passes). That is one round; the
+``--rounds`` rounds alternate the sides (round r runs scratch, reference, plain in turn), so all
+three see the same machine load, and each side's result is the median of its per-round medians.
+
+    python scripts/benchmark.py                      # float32, batch 100, 2 threads, all the networks
+    python scripts/benchmark.py --models simple_convnet --rounds 5 --json runs/benchmark.json
 """
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -19,7 +33,8 @@ import time
 from _paths import check_output, write_atomically
 
 # model -> (build(backend package, dtype, seed), the optimizer of its training step, its lr, slow).
-# A new network needs one entry; a slow one is timed half as many steps (--repeats // 2).
+# A new network needs one entry here and one in _plain_torch.NETWORKS; a slow one is timed half
+# as many steps (--repeats // 2).
 NETWORKS = {
     "two_layer": (lambda backend, dtype, seed: backend.TwoLayerNet(784, 50, 10, dtype=dtype, seed=seed),
                   "SGD", 0.1, False),
@@ -34,11 +49,19 @@ NETWORKS = {
 }
 MODELS = tuple(NETWORKS)
 FLAT_INPUT = ("two_layer",)  # takes (N, 784); the others (N, 1, 28, 28)
+SIDES = {
+    "scratch": "NumPy backend (scratch/)",
+    "reference": "this project's torch backend (reference/, per-layer backward)",
+    "plain": "plain PyTorch (scripts/_plain_torch.py: torch.nn, one loss.backward(), torch.optim)",
+}
+RATIOS = {"scratch/plain": "scratch", "reference/plain": "reference"}  # ratio name -> numerator side
+INFERENCE_REPEATS = 3  # timed passes over the test images per worker (after one warm-up pass)
 
-DESCRIPTION = """Benchmark the NumPy backend against the PyTorch backend: median time of one
-training step (forward, backward, optimizer update; TwoLayerNet with SGD, the
-convnets with Adam) and of inference over 10000 test-sized images, the ratio
-scratch/torch, and peak memory. Both backends use --threads threads."""
+DESCRIPTION = """Benchmark one training step (forward, backward, optimizer update; TwoLayerNet with
+SGD, the others with Adam) and inference over test-sized images of each network in three sides:
+scratch (NumPy), reference (this project's torch backend) and plain PyTorch (torch.nn, one
+loss.backward(), torch.optim). Each side runs in its own process with --threads threads, in
+alternating rounds; prints the median milliseconds and the ratios scratch/plain and reference/plain."""
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -61,26 +84,31 @@ def parse_args(argv=None):
                         help=f"comma-separated subset of {', '.join(MODELS)} (default: all)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=20, help="timed steps per backend (default 20)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed steps per side and round (default 20)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds, each running every side once in turn (default 3)")
     parser.add_argument("--inference-images", type=int, default=10000,
                         help="images for the inference timing (default 10000; 0 skips it)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help=f"threads for both backends (default: all cores, {os.cpu_count()})")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--threads", type=int, default=2, help="threads of each side's process (default 2)")
+    parser.add_argument("--no-memory", action="store_true", help="leave out the peak memory of the steps")
     parser.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
-    parser.add_argument("--probe-memory", nargs=2, metavar=("MODEL", "BACKEND"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in args.models if m not in MODELS]
     if bad:
         parser.error(f"unknown model {bad[0]!r}; choose from {', '.join(MODELS)}")
-    for name in ("batch_size", "repeats", "threads"):
+    if not args.models:
+        parser.error("--models names no model")
+    for name in ("batch_size", "repeats", "threads", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or args.inference_images < 0:
         parser.error("--warmup and --inference-images must be >= 0")
-    if args.json is not None and not args.probe_memory:
+    if args.worker and (args.worker[0] not in MODELS or args.worker[1] not in SIDES):
+        parser.error(f"--worker takes a model and one of {', '.join(SIDES)}")
+    if args.json is not None and not args.worker:
         try:
             check_output("--json", args.json)  # now, not after minutes of timing
         except ValueError as err:
@@ -89,25 +117,19 @@ def parse_args(argv=None):
 
 
 def pin_threads(threads):
-    """Set the thread counts before NumPy and torch load (they read these once).
-
-    Idle worker threads of OpenBLAS and of torch's OpenMP spin-wait for a while
-    by default; with the two backends interleaved, each pool's spinning threads
-    would steal the cores from the other's (we measured torch's DeepConvNet step
-    2.5x slower that way). A short OpenBLAS timeout and a passive OpenMP wait
-    make each backend run about as fast as it does alone in its own process.
-    """
+    """Set the thread counts before NumPy and torch load: their BLAS and OpenMP read these once."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+# ---------------------------------------------------------------- the three sides (in a worker)
 
 def build(backend, model, dtype, seed=0):
     return NETWORKS[model][0](backend, dtype, seed)
 
 
 def batch(model, dtype, n, seed=0):
+    """A seeded random minibatch (images, labels): every worker draws the same one."""
     import numpy as np
     rng = np.random.default_rng(seed)
     shape = (n, 784) if model in FLAT_INPUT else (n, 1, 28, 28)
@@ -115,6 +137,7 @@ def batch(model, dtype, n, seed=0):
 
 
 def make_step(backend, network, model, x, t):
+    """One training step of a scratch or reference network, with the book's optimizer classes."""
     _, name, lr, _ = NETWORKS[model]
     optimizer = getattr(backend, name)(lr=lr)
 
@@ -123,108 +146,195 @@ def make_step(backend, network, model, x, t):
     return step
 
 
-def peak_rss_kib():
-    """The process's peak resident memory (VmHWM). Unlike getrusage's ru_maxrss it is not
-    inherited from the parent across fork and exec, so a subprocess measures only itself."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    import resource  # not Linux: the best available
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def book_side(backend, model, dtype, x, t, seed_network):
+    """(train step, inference) of a scratch or reference network with ``seed_network``'s weights."""
+    network = seed_network if backend.__name__ == "scratch" else build(backend, model, dtype)
+    if network is not seed_network:
+        network.load_params(seed_network.params)
+    return make_step(backend, network, model, x, t), network.accuracy
 
 
-def probe_memory(model, backend_name, dtype, batch_size):
-    """Run in a subprocess: peak resident memory added by three training steps, in MiB."""
-    import importlib
-    backend = importlib.import_module(backend_name)
-    x, t = batch(model, dtype, batch_size)
-    network = build(backend, model, dtype)
-    before = peak_rss_kib()
-    step = make_step(backend, network, model, x, t)
-    for _ in range(3):
-        step()
-    print(json.dumps({"peak_mib": (peak_rss_kib() - before) / 1024}))
+def plain_side(model, dtype, x, t, seed_network):
+    """(train step, inference) of the plain PyTorch module with ``seed_network``'s weights.
+
+    Inference runs in eval mode without autograd, in the chunks that the scratch network's
+    ``accuracy`` uses by default, so both sides do the same work per call.
+    """
+    import inspect
+
+    import torch
+
+    import _plain_torch
+    module, optimizer = _plain_torch.make(model, dtype)
+    _plain_torch.load_from_scratch(module, seed_network.params)
+    x, t = torch.from_numpy(x), torch.from_numpy(t)  # once, outside the timing: a user's tensors
+    chunk = inspect.signature(seed_network.accuracy).parameters["batch_size"].default
+
+    def step():
+        _plain_torch.train_step(module, optimizer, x, t)
+
+    @torch.no_grad()
+    def inference(x_test, t_test):
+        module.eval()
+        x_test, t_test = torch.from_numpy(x_test), torch.from_numpy(t_test)
+        correct = sum(int((module(x_test[i:i + chunk]).argmax(1) == t_test[i:i + chunk]).sum())
+                      for i in range(0, len(x_test), chunk))
+        module.train()  # back to training mode (dropout, batch statistics) for any later step
+        return correct / len(x_test)
+    return step, inference
 
 
-def measure_memory(args, model, backend_name):
-    command = [sys.executable, os.path.abspath(__file__), "--probe-memory", model, backend_name,
-               "--dtype", args.dtype, "--batch-size", str(args.batch_size), "--threads", str(args.threads)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["peak_mib"]
-
-
-def median_ms(samples):
-    ordered = sorted(samples)
+def median(values):
+    ordered = sorted(values)
     mid = len(ordered) // 2
-    value = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-    return value * 1000
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def time_interleaved(functions, repeats, warmup):
-    """Median seconds of each function, calling them in turn so both see the same load."""
+def median_ms(function, repeats, warmup):
+    """Median milliseconds of ``repeats`` timed calls of ``function`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
-        for f in functions:
-            f()
-    samples = [[] for _ in functions]
+        function()
+    samples = []
     for _ in range(repeats):
-        for f, bucket in zip(functions, samples):
-            start = time.perf_counter()
-            f()
-            bucket.append(time.perf_counter() - start)
-    return [median_ms(s) for s in samples]
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return median(samples) * 1000
+
+
+def memory_kib(field):
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident) of this process in KiB; None off Linux.
+    Unlike getrusage's ru_maxrss, VmHWM is not inherited across fork and exec: a worker measures itself."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+    except (OSError, StopIteration):
+        return None
+
+
+def reset_peak_memory():
+    """Restart VmHWM from the current resident size (Linux 4.0 and later), so that the peak measured
+    next is the steps', not a higher one reached while importing and building."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass  # then the peak counts from the process start: an upper bound
+
+
+def repeats_for(model, repeats):
+    return max(repeats // 2, 1) if NETWORKS[model][3] else repeats
+
+
+def run_worker(args):
+    """One side of one model, one round: print {step_ms, peak_mib, inference_ms, versions} as JSON."""
+    import numpy as np
+
+    import scratch
+    model, side = args.worker
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    if side != "scratch":  # the scratch worker never loads torch: its process holds NumPy alone
+        import torch
+        torch.set_num_threads(args.threads)
+        versions["torch"] = torch.__version__
+        # The first torch.optim optimizer imports torch._dynamo and sympy (about 150 MiB). Plain's
+        # make() builds its optimizer now, reference's first update would build it inside the timed
+        # steps: one throwaway optimizer loads those modules here, so both sides' memory omits them.
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    seed_network = build(scratch, model, args.dtype)  # every side starts from scratch's seeded weights
+    x, t = batch(model, args.dtype, args.batch_size)
+    if side == "plain":
+        step, inference = plain_side(model, args.dtype, x, t, seed_network)
+    else:
+        backend = scratch if side == "scratch" else __import__("reference")
+        step, inference = book_side(backend, model, args.dtype, x, t, seed_network)
+    reset_peak_memory()
+    before = memory_kib("VmRSS")
+    result = {"step_ms": median_ms(step, repeats_for(model, args.repeats), args.warmup), "versions": versions}
+    peak = memory_kib("VmHWM")
+    result["peak_mib"] = None if peak is None or before is None else (peak - before) / 1024
+    if args.inference_images:
+        x_test, t_test = batch(model, args.dtype, args.inference_images, seed=1)
+        result["inference_ms"] = median_ms(lambda: inference(x_test, t_test), INFERENCE_REPEATS,
+                                           warmup=min(args.warmup, 1))
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------- the rounds (in the parent)
+
+def worker_command(args, model, side):
+    return [sys.executable, os.path.abspath(__file__), "--worker", model, side, "--dtype", args.dtype,
+            "--batch-size", str(args.batch_size), "--repeats", str(args.repeats), "--warmup", str(args.warmup),
+            "--inference-images", str(args.inference_images), "--threads", str(args.threads)]
+
+
+def run_in_worker(args, model, side):
+    """Run one side of one model in a fresh process; its JSON result (a failure: a one-line error)."""
+    done = subprocess.run(worker_command(args, model, side), capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        fail(f"the {side} side of {model} failed: {last}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_model(args, model, versions):
+    """All rounds of one model; its result row. Round r runs scratch, reference, plain in turn."""
+    per_round = {side: [] for side in SIDES}
+    for r in range(1, args.rounds + 1):
+        for side in SIDES:
+            print(f"timing {model}, round {r}/{args.rounds}: {side}...", file=sys.stderr, flush=True)
+            result = run_in_worker(args, model, side)
+            versions.update(result.pop("versions"))
+            per_round[side].append(result)
+    row = {"model": model, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,
+           "rounds": args.rounds, "repeats": repeats_for(model, args.repeats)}
+    keys = ["step_ms"] + (["inference_ms"] if args.inference_images else [])
+    for key in keys:
+        rounds = {side: [result[key] for result in per_round[side]] for side in SIDES}
+        row[key] = {side: median(values) for side, values in rounds.items()}  # median of the rounds' medians
+        row[f"{key}_rounds"] = rounds
+        row[key.replace("_ms", "_ratio")] = {name: row[key][side] / row[key]["plain"]
+                                             for name, side in RATIOS.items()}
+    if not args.no_memory and all(result["peak_mib"] is not None for r in per_round.values() for result in r):
+        row["peak_mib"] = {side: median([result["peak_mib"] for result in per_round[side]]) for side in SIDES}
+    return row
 
 
 def benchmark(args):
-    import numpy as np
-    import torch
-
-    import reference
-    import scratch
-    torch.set_num_threads(args.threads)
-    results = []
-    for model in args.models:
-        numpy_net = build(scratch, model, args.dtype)
-        torch_net = build(reference, model, args.dtype)
-        torch_net.load_params(numpy_net.params)
-        x, t = batch(model, args.dtype, args.batch_size)
-        steps = [make_step(scratch, numpy_net, model, x, t), make_step(reference, torch_net, model, x, t)]
-        repeats = max(args.repeats // 2, 1) if NETWORKS[model][3] else args.repeats
-        print(f"timing {model} training step ({repeats} x 2 backends)...", file=sys.stderr, flush=True)
-        step_ms = time_interleaved(steps, repeats, args.warmup)
-        row = {"model": model, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,
-               "step_ms": {"scratch": step_ms[0], "torch": step_ms[1]}, "step_ratio": step_ms[0] / step_ms[1]}
-        if args.inference_images:
-            x_test, t_test = batch(model, args.dtype, args.inference_images, seed=1)
-            print(f"timing {model} inference over {args.inference_images} images...", file=sys.stderr, flush=True)
-            inference_ms = time_interleaved([lambda: numpy_net.accuracy(x_test, t_test),
-                                             lambda: torch_net.accuracy(x_test, t_test)], repeats=3, warmup=1)
-            row["inference_ms"] = {"scratch": inference_ms[0], "torch": inference_ms[1]}
-            row["inference_ratio"] = inference_ms[0] / inference_ms[1]
-        if not args.no_memory:
-            row["peak_mib"] = {"scratch": measure_memory(args, model, "scratch"),
-                               "torch": measure_memory(args, model, "reference")}
-        results.append(row)
-    return {"numpy": np.__version__, "torch": torch.__version__, "results": results}
+    versions = {}
+    results = [time_model(args, model, versions) for model in args.models]
+    return {"sides": SIDES, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,
+            "rounds": args.rounds, "repeats": args.repeats, "warmup": args.warmup,
+            "inference_images": args.inference_images, "versions": versions, "results": results}
 
 
 def print_table(report):
-    header = (f"{'model':<15} {'dtype':<8} {'step scratch ms':>15} {'step torch ms':>13} {'ratio':>6} "
-              f"{'infer scratch s':>15} {'infer torch s':>13} {'ratio':>6} {'MiB scratch':>11} {'MiB torch':>9}")
+    print("plain = the same network in plain PyTorch (torch.nn, one loss.backward(), torch.optim), "
+          "reference = this project's torch backend, scratch = NumPy; each in its own process")
+    memory = "  peak MiB scratch/reference/plain" if any("peak_mib" in r for r in report["results"]) else ""
+    header = (f"{'model':<15} {'timing':<16} {'scratch ms':>11} {'reference ms':>12} {'plain ms':>10} "
+              f"{'scratch/plain':>13} {'reference/plain':>15}{memory}")
     print(header)
     print("-" * len(header))
     for r in report["results"]:
-        inf = r.get("inference_ms")
-        mem = r.get("peak_mib")
-        print(f"{r['model']:<15} {r['dtype']:<8} {r['step_ms']['scratch']:15.2f} {r['step_ms']['torch']:13.2f} "
-              f"{r['step_ratio']:5.2f}x "
-              + (f"{inf['scratch'] / 1000:15.2f} {inf['torch'] / 1000:13.2f} {r['inference_ratio']:5.2f}x "
-                 if inf else f"{'-':>15} {'-':>13} {'-':>6} ")
-              + (f"{mem['scratch']:11.1f} {mem['torch']:9.1f}" if mem else f"{'-':>11} {'-':>9}"))
-    first = report["results"][0]
-    print(f"batch {first['batch_size']}, {first['threads']} threads for both backends, "
-          f"numpy {report['numpy']}, torch {report['torch']}; ratio = scratch / torch, below 1 means NumPy is faster;")
-    print("MiB: peak resident memory that the first three training steps add to a fresh process after its imports")
+        print(row_line(r["model"], "train step", r["step_ms"], r["step_ratio"], r.get("peak_mib")))
+        if "inference_ms" in r:
+            print(row_line("", f"infer {report['inference_images']} img", r["inference_ms"], r["inference_ratio"]))
+    v = report["versions"]
+    print(f"{report['dtype']}, batch {report['batch_size']}, threads per process: {report['threads']}; each value is "
+          f"the median of {report['rounds']} rounds' medians; numpy {v.get('numpy')}, torch {v.get('torch')}; "
+          "a ratio below 1 means faster than plain PyTorch")
+    if any("peak_mib" in r for r in report["results"]):
+        print("peak MiB: the peak resident memory of the training steps (warm-up included) above the "
+              "process's resident memory before them (after its imports, the network and the batch)")
+
+
+def row_line(model, timing, ms, ratio, mib=None):
+    line = (f"{model:<15} {timing:<16} {ms['scratch']:11.2f} {ms['reference']:12.2f} {ms['plain']:10.2f} "
+            f"{ratio['scratch/plain']:12.2f}x {ratio['reference/plain']:14.2f}x")
+    if mib:
+        line += f"  {mib['scratch']:.1f} / {mib['reference']:.1f} / {mib['plain']:.1f}"
+    return line
 
 
 def write_json(path, report):
@@ -234,9 +344,9 @@ def write_json(path, report):
 
 def main(argv=None):
     args = parse_args(argv)
-    pin_threads(args.threads)
-    if args.probe_memory:
-        probe_memory(*args.probe_memory, args.dtype, args.batch_size)
+    if args.worker:
+        pin_threads(args.threads)  # before run_worker imports NumPy and torch
+        run_worker(args)
         return
     report = benchmark(args)
     print_table(report)
