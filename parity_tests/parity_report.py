@@ -19,7 +19,8 @@ import os
 import platform
 import re
 import sys
-import tempfile
+
+from scratch.serialization import write_atomically
 
 FORMAT = 1
 ENV = "DLFS_PARITY_REPORT"
@@ -105,18 +106,9 @@ def as_json():
 
 
 def write(path):
-    """Write ``as_json()`` to ``path`` atomically (a temporary file beside it, then a rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(as_json(), f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``as_json()`` to ``path`` atomically (the project's own ``write_atomically``)."""
+    document = json.dumps(as_json(), indent=1).encode("utf-8")
+    write_atomically(path, lambda f: f.write(document))
 
 
 def destination():
