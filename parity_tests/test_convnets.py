@@ -56,14 +56,6 @@ def test_deep_convnet_gradients_agree(_, dtype):
     assert_close(numpy_net.predict(x), torch_net.predict(x), dtype, what="test-mode scores")
 
 
-def test_reference_layerwise_backprop_equals_whole_graph_autograd():
-    _, torch_net = twins("SimpleConvNet", np.float64, **TINY_SIMPLE)
-    x, t = images(np.float64, 4, shape=(2, 10, 9), classes=5)
-    layerwise, whole = torch_net.gradient(x, t), torch_net.numerical_gradient(x, t)
-    for name in torch_net.params:
-        assert_close(layerwise[name], whole[name], np.float64, what=name)
-
-
 def test_simple_convnet_backprop_equals_finite_differences():
     net = scratch.SimpleConvNet(dtype=np.float64, seed=2, weight_init_std=0.3, **TINY_SIMPLE)
     x, t = images(np.float64, 3, shape=(2, 10, 9), classes=5)

@@ -98,17 +98,6 @@ def test_weight_decay_agrees_with_nonzero_biases(_, kwargs, dtype):
 
 
 @parameterized.expand([(c, kw) for c, kw in CONFIGS if "use_dropout" not in kw])
-def test_layerwise_backprop_equals_whole_graph_autograd(_, kwargs):
-    """Reference: the book-style backward through the layers equals one autograd pass."""
-    _, torch_net = pair(kwargs, np.float64)
-    x, t = data(np.float64)
-    layerwise = torch_net.gradient(x, t)
-    whole = torch_net.numerical_gradient(x, t)
-    for name in torch_net.params:
-        assert_close(layerwise[name], whole[name], np.float64, what=name)
-
-
-@parameterized.expand([(c, kw) for c, kw in CONFIGS if "use_dropout" not in kw])
 def test_backprop_equals_finite_differences(_, kwargs):
     """NumPy: backpropagation against central differences (4.5 / 5.7.3), float64."""
     numpy_net = scratch.MultiLayerNetExtend(6, [5, 4], 3, dtype=np.float64, seed=2, **kwargs)

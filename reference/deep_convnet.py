@@ -103,17 +103,15 @@ class DeepConvNet(Network):
         return super().accuracy(x, t, batch_size)
 
     def gradient(self, x, t):
-        """Backpropagation (dropout active); the loss of the forward pass is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t).detach()
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        grads = {}
-        for idx in range(1, 7):
-            grads[f"W{idx}"], grads[f"b{idx}"] = self.layers[f"Conv{idx}"].dW, self.layers[f"Conv{idx}"].db
-        grads["W7"], grads["b7"] = self.layers["Affine1"].dW, self.layers["Affine1"].db
-        grads["W8"], grads["b8"] = self.layers["Affine2"].dW, self.layers["Affine2"].db
-        return grads
+        """Backpropagation (dropout active) as one autograd pass; the loss is kept as ``last_loss``.
+
+        ``layerwise_gradient`` is the book's loop over the layers' ``backward``.
+        """
+        return self._autograd_gradient(self.loss(x, t))
+
+    def layerwise_gradient(self, x, t):
+        """The book's backpropagation: each layer's ``backward`` in reverse order (dropout active)."""
+        return self._layerwise_gradient(self.loss(x, t))
 
     def load_params(self, source):
         """Load parameters; a book file gets the book's test-time dropout scaling folded in.

@@ -93,7 +93,15 @@ class MultiLayerNetExtend(Network):
         return dict(zip(names, grads))
 
     def gradient(self, x, t):
-        """Backpropagation through the layers (training mode); the penalty's gradient by autograd.
+        """Backpropagation (training mode) as one autograd pass over the loss and the penalty.
+
+        The loss of that forward pass is kept as ``last_loss``;
+        ``layerwise_gradient`` is the book's loop over the layers' ``backward``.
+        """
+        return self._autograd_gradient(self.loss(x, t, train_flg=True))
+
+    def layerwise_gradient(self, x, t):
+        """The book's backpropagation through the layers (training mode); the penalty's gradient by autograd.
 
         The loss of that forward pass is kept as ``last_loss``.
         """

@@ -62,6 +62,44 @@ class Network:
             raise ValueError(f"accuracy: {bad} of {n} samples hold NaN or inf in their input")
         return correct / n
 
+    def _autograd_gradient(self, loss):
+        """Gradients of ``loss`` with respect to every parameter in ONE autograd pass.
+
+        This is how PyTorch trains (``loss.backward()``): autograd walks the
+        graph the forward pass recorded once, from the loss to the parameters,
+        and skips the branches no parameter needs (such as dL/dx of the
+        images). The loss is kept as ``last_loss``.
+        """
+        names = list(self.params)
+        grads = torch.autograd.grad(loss, [self.params[n] for n in names])
+        self.last_loss = loss.detach()
+        return dict(zip(names, grads))
+
+    def _layerwise_gradient(self, loss):
+        """The book's backpropagation (5.7.2): ``backward`` through the layers in reverse order.
+
+        Each layer asks autograd for the gradients of its own output only
+        (one ``torch.autograd.grad`` call per layer, the graph kept for the
+        next), then the parameter gradients are collected from the layers'
+        ``dW``, ``db`` (``dgamma``, ``dbeta``). It computes what
+        ``_autograd_gradient`` computes, more slowly: the reference networks'
+        ``gradient`` uses one pass, ``layerwise_gradient`` shows the book's
+        loop, and the parity tests check that both agree.
+        """
+        self.last_loss = loss.detach()
+        last_layer = getattr(self, "last_layer", None) or self.lastLayer  # TwoLayerNet keeps the book's name
+        dout = last_layer.backward(1)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        grads = {}
+        for layer in self.layers.values():
+            for attr in ("W", "b", "gamma", "beta"):
+                tensor = getattr(layer, attr, None)
+                for name, param in self.params.items():
+                    if tensor is param:
+                        grads[name] = getattr(layer, "d" + attr)
+        return {name: grads[name] for name in self.params}
+
     def save_params(self, path):
         """Save ``params`` to an ``.npz`` file (atomic write)."""
         write_params_file(path, {name: to_numpy(p) for name, p in self.params.items()})

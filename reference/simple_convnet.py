@@ -82,11 +82,12 @@ class SimpleConvNet(Network):
         return dict(zip(names, grads))
 
     def gradient(self, x, t):
-        """Backpropagation; the loss of the forward pass is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t).detach()
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        return {"W1": self.layers["Conv1"].dW, "b1": self.layers["Conv1"].db,
-                "W2": self.layers["Affine1"].dW, "b2": self.layers["Affine1"].db,
-                "W3": self.layers["Affine2"].dW, "b3": self.layers["Affine2"].db}
+        """Backpropagation as one autograd pass; the loss of the forward pass is kept as ``last_loss``.
+
+        ``layerwise_gradient`` is the book's loop over the layers' ``backward``.
+        """
+        return self._autograd_gradient(self.loss(x, t))
+
+    def layerwise_gradient(self, x, t):
+        """The book's backpropagation: each layer's ``backward`` in reverse order."""
+        return self._layerwise_gradient(self.loss(x, t))

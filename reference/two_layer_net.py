@@ -65,13 +65,15 @@ class TwoLayerNet(Network):
         return dict(zip(names, grads))
 
     def gradient(self, x, t):
-        """Gradients by backpropagation (5.7.2): forward, then backward through the layers.
+        """Gradients by backpropagation (5.7.2), as PyTorch computes them: one autograd pass.
 
-        The loss of that forward pass is kept as ``last_loss``.
+        ``layerwise_gradient`` is the book's form, backward through the layers
+        one at a time (what ``scratch.TwoLayerNet.gradient`` does by hand);
+        both give the same numbers. The loss of the forward pass is kept as
+        ``last_loss``.
         """
-        self.last_loss = self.loss(x, t).detach()
-        dout = self.lastLayer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db,
-                "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}
+        return self._autograd_gradient(self.loss(x, t))
+
+    def layerwise_gradient(self, x, t):
+        """The book's backpropagation: forward, then each layer's ``backward`` in reverse order."""
+        return self._layerwise_gradient(self.loss(x, t))

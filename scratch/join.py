@@ -117,4 +117,6 @@ class Residual:
     def backward(self, dout):
         check_forward_done(self.out_shape, "Residual")
         dout = check_dout(np.asarray(dout), self.out_shape, "Residual")
-        return dout.copy(), dout.copy()
+        # order="K": the copies keep dout's memory layout (channel-major after a convolution),
+        # which the layers below read fastest; a plain copy() would transpose them to (N, C, H, W)
+        return dout.copy(order="K"), dout.copy(order="K")

@@ -4,7 +4,8 @@ The three sides, each the same network from the same weights on the same data:
 
 * ``scratch``: this project's NumPy backend (``scratch/``), the subject of the book;
 * ``reference``: this project's PyTorch backend (``reference/``), which mirrors the book's
-  layer-by-layer forward/backward API (one autograd call per layer), as ``--backend torch`` trains;
+  layer-by-layer forward API (its ``gradient`` is one autograd pass over the whole network, as
+  ``loss.backward()``; ``layerwise_gradient`` keeps the book's loop), as ``--backend torch`` trains;
 * ``plain``: the network as a PyTorch user writes it (``scripts/_plain_torch.py``: ``torch.nn``,
   one ``loss.backward()`` over the whole network, ``torch.optim``), the honest baseline. Both
   ratios are against it: below 1 means faster than plain PyTorch.
@@ -51,7 +52,7 @@ MODELS = tuple(NETWORKS)
 FLAT_INPUT = ("two_layer",)  # takes (N, 784); the others (N, 1, 28, 28)
 SIDES = {
     "scratch": "NumPy backend (scratch/)",
-    "reference": "this project's torch backend (reference/, per-layer backward)",
+    "reference": "this project's torch backend (reference/: the book's layers, one autograd pass)",
     "plain": "plain PyTorch (scripts/_plain_torch.py: torch.nn, one loss.backward(), torch.optim)",
 }
 RATIOS = {"scratch/plain": "scratch", "reference/plain": "reference"}  # ratio name -> numerator side

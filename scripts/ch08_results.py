@@ -51,6 +51,8 @@ class Run:
 SCHEDULE_5 = "--epochs 5 --lr-decay-at 4"  # Adam lr 0.001, then 0.0001 for the last epoch
 SCHEDULE_8 = "--epochs 8 --lr-decay-at 6 7.5"
 SCHEDULE_12 = "--epochs 12 --lr-decay-at 8 11"
+SCHEDULE_22 = "--epochs 22 --lr-decay-at 15 20"
+SCHEDULE_24 = "--epochs 24 --lr-decay-at 16 21"
 MNIST_AUGMENT = "--augment"  # train.py's defaults: up to 10 degrees, 2 pixels, scale 0.9-1.1
 # clothes may be mirrored but are photographed upright: flip and shift, no rotation or scaling
 FASHION_AUGMENT = "--augment --augment-flip --augment-angle 0 --augment-shift 2 --augment-scale 1 1"
@@ -68,11 +70,14 @@ RUNS = [
     Run("resnet-mnist-augment-more", "--model resnet --init-weights {out}/resnet-mnist-augment.npz "
         f"--epochs 6 --lr 0.0005 --lr-decay-at 4 5.5 {MNIST_AUGMENT}", "6 more epochs from the row above",
         seed=1),  # other minibatches and augmentations than the row above drew
+    Run("resnet-mnist-augment-24", f"--model resnet {SCHEDULE_24} {MNIST_AUGMENT}", "24 epochs from the start"),
     Run("deep_convnet-fashion_mnist", f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8}"),
     Run("deep_convnet-fashion_mnist-augment",
         f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
     Run("resnet-fashion_mnist", f"--model resnet --dataset fashion_mnist {SCHEDULE_8}"),
     Run("resnet-fashion_mnist-augment", f"--model resnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
+    Run("resnet-fashion_mnist-augment-22",
+        f"--model resnet --dataset fashion_mnist {SCHEDULE_22} {FASHION_AUGMENT}", "22 epochs"),
 ]
 RUN_NAMES = [run.name for run in RUNS]
 

@@ -163,14 +163,40 @@ class BatchNormalization(batch_normalization.BatchNormalization):
         x = promoted(x, self.gamma)
         check_batch(x.shape, "BatchNormalization")
         self.input_shape = x.shape
-        out = super().forward(x.reshape(x.shape[0], -1), train_flg)
-        return out.reshape(self.input_shape)
+        x = x.reshape(x.shape[0], -1)  # (N, D): every element position its own statistics
+        self._check_input(x)
+        if train_flg:
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc ** 2, axis=0)
+            std = np.sqrt(var + self.eps)
+            self.running_mean[...] = self.momentum * self.running_mean + (1 - self.momentum) * mu
+            self.running_var[...] = self.momentum * self.running_var + (1 - self.momentum) * var
+            self.batch_size = x.shape[0]
+        else:
+            xc = x - self.running_mean
+            std = np.sqrt(self.running_var + self.eps)
+            self.batch_size = None
+        self.xc, self.std = xc, std
+        self.xn = xc / std
+        return (self.gamma * self.xn + self.beta).reshape(self.input_shape)
 
     def backward(self, dout):
+        """The book's computational graph (6.3.2), node by node (``scratch``'s layer collapses it)."""
         check_forward_done(self.input_shape, "BatchNormalization")
         check_dout(dout, self.input_shape, "BatchNormalization")
-        dx = super().backward(np.asarray(dout).reshape(self.input_shape[0], -1))
-        return dx.reshape(self.input_shape)
+        dout = np.asarray(dout).reshape(self.input_shape[0], -1)
+        self.dbeta = dout.sum(axis=0)
+        self.dgamma = np.sum(self.xn * dout, axis=0)
+        dxn = self.gamma * dout
+        dxc = dxn / self.std
+        if self.batch_size is None:  # eval mode: out = gamma * (x - running_mean) / std + beta
+            return dxc.reshape(self.input_shape)
+        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
+        dvar = 0.5 * dstd / self.std
+        dxc += (2.0 / self.batch_size) * self.xc * dvar
+        dmu = np.sum(dxc, axis=0)
+        return (dxc - dmu / self.batch_size).reshape(self.input_shape)
 
 
 class Convolution(convolution.Convolution):
