@@ -12,9 +12,10 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
   in one product), dcol = W_col^T dout_2d, with dout_2d the (FN, N*OH*OW)
   form of dout; a BLAS library runs one large product faster than N small
   ones. For stride 1 backward gets dx as a convolution of dout (see
-  ``Convolution``) rather than with col2im. Once backward is done, the
-  array of col is refilled by the next forward pass, sparing a large
-  allocation each step. ``need_dx = False`` skips dx (a network's first
+  ``Convolution``) rather than with col2im. The next forward pass refills
+  the array of col (and backward its own unfolded dout) instead of
+  allocating a new one: a fresh array of tens of megabytes costs its page
+  faults again on every step. ``need_dx = False`` skips dx (a network's first
   layer needs none).
 * ``Pooling`` pads with -infinity, as PyTorch's ``max_pool2d`` does (the book
   pads with 0, which can beat negative inputs, and its backward fails for
@@ -44,6 +45,13 @@ def _check_float_input(x, who):
 def _check_dout(dout, out_shape, who):
     """``dout`` as an array of the forward output's shape, never broadcast."""
     return check_dout(np.asarray(dout), out_shape, who)
+
+
+def _reusable(array, shape, dtype):
+    """``array`` viewed with ``shape`` when it has that many elements of ``dtype``, else None."""
+    if array is None or array.dtype != dtype or array.size != int(np.prod(shape)):
+        return None
+    return array.reshape(shape)
 
 
 def _in_layout_of(like, values):
@@ -93,7 +101,7 @@ class Convolution:
         self.col_W = None
         self.dW = None
         self.db = None
-        self._spare = None  # a col whose backward is done, refilled by the next forward
+        self._dout_col = None  # backward's unfolded dout, refilled by the next backward
 
     def forward(self, x):
         x = _check_float_input(x, "Convolution")
@@ -104,8 +112,10 @@ class Convolution:
             raise ValueError(f"Convolution: filters expect {C} input channels, got input of shape {x.shape}")
         check_dtype_matches(x, self.W, "Convolution")
         self.x = x
-        col = _unfold(x, FH, FW, self.stride, self.pad, out=self._spare)  # (C, FH, FW, N, OH, OW)
-        self.col, self._spare = col.reshape(C * FH * FW, N * out_h * out_w), None
+        # (C, FH, FW, N, OH, OW), written into the previous pass's col when it has that size
+        # (backward only ever needs the col of the latest forward pass)
+        col = _unfold(x, FH, FW, self.stride, self.pad, out=_reusable(self.col, (C, FH, FW, N, out_h, out_w), x.dtype))
+        self.col = col.reshape(C * FH * FW, N * out_h * out_w)
         self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
         out = self.col_W @ self.col  # (FN, N*OH*OW)
         out += self.b[:, None]
@@ -123,14 +133,17 @@ class Convolution:
         self.db = dout.sum(axis=(0, 2, 3))
         dout = np.ascontiguousarray(dout.transpose(1, 0, 2, 3))  # (FN, N, OH, OW)
         dout_2d = dout.reshape(FN, N * out_h * out_w)
-        self.dW = (dout_2d @ self.col.T).reshape(self.W.shape)
-        self._spare = self.col.reshape(C, FH, FW, N, out_h, out_w)  # the next forward may refill it
+        # dW = dout_2d col^T, computed as (col dout_2d^T)^T: the same sums, but a BLAS library
+        # splits the long product over its threads better with the larger matrix on the left
+        self.dW = (self.col @ dout_2d.T).T.reshape(self.W.shape)
         if not self.need_dx:
             return None
         margin = FH - 1 - self.pad
         if self.stride == 1 and FH == FW and margin >= 0:
             # dx[n, c] = sum_f dout[n, f] (full convolution) W[f, c] rotated by 180 degrees
-            dout_col = _unfold(dout.transpose(1, 0, 2, 3), FH, FW, 1, margin)  # (FN, FH, FW, N, H, W)
+            dout_col = _unfold(dout.transpose(1, 0, 2, 3), FH, FW, 1, margin,
+                               out=_reusable(self._dout_col, (FN, FH, FW, N, H, W), dout.dtype))
+            self._dout_col = dout_col  # (FN, FH, FW, N, H, W)
             W_rot = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, FN * FH * FW)
             dx = W_rot @ dout_col.reshape(FN * FH * FW, N * H * W)
             return dx.reshape(C, N, H, W).transpose(1, 0, 2, 3)
