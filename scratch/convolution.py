@@ -81,7 +81,8 @@ class Convolution:
     * forward: out = W_col col + b, turned from (FN, N, OH, OW) to (N, FN, OH, OW);
     * backward: db = sum of dout over n, y, x; dW = dout_2d col^T;
       dx = col2im(W_col^T dout_2d). For stride 1 (and square filters with
-      pad <= FH - 1), dx is computed as a convolution instead: dout padded
+      pad <= FH - 1, where the unfolded dout is no larger than W_col^T dout_2d),
+      dx is computed as a convolution instead: dout padded
       by FH - 1 - pad, filters rotated by 180 degrees with C and FN swapped
       (the "transposed convolution"), one more im2col and product, no col2im.
     """
@@ -139,7 +140,11 @@ class Convolution:
         if not self.need_dx:
             return None
         margin = FH - 1 - self.pad
-        if self.stride == 1 and FH == FW and margin >= 0:
+        # the transposed convolution unfolds dout, FN*FH*FW values per input pixel; col2im's
+        # dcol holds C*FH*FW per output pixel: take it where it is the smaller of the two
+        # (LeNet's 16-filter conv on 6 channels), the transposed convolution otherwise
+        smaller = FN * H * W <= C * out_h * out_w
+        if self.stride == 1 and FH == FW and margin >= 0 and smaller:
             # dx[n, c] = sum_f dout[n, f] (full convolution) W[f, c] rotated by 180 degrees
             dout_col = _unfold(dout.transpose(1, 0, 2, 3), FH, FW, 1, margin,
                                out=_reusable(self._dout_col, (FN, FH, FW, N, H, W), dout.dtype))

@@ -209,6 +209,7 @@ def table(histories, out):
 MODEL_COLORS = {"lenet": "tab:blue", "simple_convnet": "tab:orange", "alexnet": "tab:green", "vgg": "tab:red",
                 "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink"}
 ERROR_TICKS = [0.3, 0.5, 1, 2, 3, 5, 10, 20, 30]  # percent
+LONG_RUN_EPOCHS = 20
 
 
 def continued_epochs(run, histories):
@@ -221,7 +222,8 @@ def continued_epochs(run, histories):
 
 def plot(path, histories):
     """Test error per epoch (log scale): MNIST's networks on the left, Fashion-MNIST's runs on the right;
-    one colour per network, dashed with augmentation; a continued run drawn after the run it continues."""
+    one colour per network, dashed with augmentation, dotted for runs of 20 epochs or more; a continued
+    run drawn after the run it continues."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, MaxNLocator, NullFormatter
 
@@ -236,9 +238,13 @@ def plot(path, histories):
         keep = epochs >= 0.5  # the row before the first update is a guess (90% error)
         augmented = bool(history["config"].get("augment"))
         label = run.model + (" + augmentation" if augmented else "")
+        long_run = epochs[-1] >= LONG_RUN_EPOCHS  # a long run from the start: dotted, square markers
+        if long_run:
+            label += f", {epochs[-1]:g} epochs"
         axes[run.dataset].plot(epochs[keep] + continued_epochs(run, histories), 100 * (1 - test[keep]),
-                               "--" if augmented else "-", color=MODEL_COLORS.get(run.model), marker="o",
-                               markersize=3, label=None if (run.dataset, label) in labelled else label)
+                               ":" if long_run else "--" if augmented else "-", color=MODEL_COLORS.get(run.model),
+                               marker="s" if long_run else "o", markersize=3,
+                               label=None if (run.dataset, label) in labelled else label)
         labelled.add((run.dataset, label))
     for dataset, ax in axes.items():
         ax.set_yscale("log")
