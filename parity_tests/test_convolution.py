@@ -131,6 +131,33 @@ class TestConvolutionParity(unittest.TestCase):
         assert_close(dx, ref_dx, np.float64, what="dx")
         assert_close(s.dW, r.dW, np.float64, what="dW")
 
+    @parameterized.expand([(f"{name}_{dtype}", shape, fn, k, stride, pad, dtype)
+                           for name, shape, fn, k, stride, pad in [
+                               ("transposed_conv_dx", (7, 3, 9, 8), 4, 3, 1, 1),
+                               ("col2im_dx", (5, 6, 10, 10), 16, 5, 1, 0),
+                               ("strided", (6, 2, 9, 9), 3, 3, 2, 1)]
+                           for dtype in ("float64", "float32")])
+    def test_chunked_passes_equal_torch_and_reuse_their_buffers(self, _, shape, fn, k, stride, pad, dtype):
+        """The batch split into parts of col (CHUNK_BYTES made tiny: one or two images a part),
+        then the same layer given a smaller batch and the first one again: its reused buffers
+        must never leak values from an earlier pass."""
+        rng = np.random.default_rng(3)
+        W, b = rng.standard_normal((fn, shape[1], k, k)).astype(dtype), rng.standard_normal(fn).astype(dtype)
+        s, r = S.Convolution(W, b, stride, pad), R.Convolution(W, b, stride, pad)
+        original = S.CHUNK_BYTES
+        S.CHUNK_BYTES = 2000
+        try:
+            for n in (shape[0], 2, shape[0]):
+                x = rng.standard_normal((n,) + shape[1:]).astype(dtype)
+                out_shape = tuple(F.conv2d(torch.from_numpy(x), torch.from_numpy(W), None, stride, pad).shape)
+                dout = rng.standard_normal(out_shape).astype(dtype)
+                out, ref_out, dx, ref_dx = run_both(s, r, x, dout)
+                for what, a, e in [("out", out, ref_out), ("dx", dx, ref_dx), ("dW", s.dW, r.dW)]:
+                    assert_close(a, e, dtype, what=f"{what} (batch {n}, chunked)")
+            self.assertGreater(len(list(S._image_chunks(shape[0], 81, 4 * shape[1] * k * k))), 1)
+        finally:
+            S.CHUNK_BYTES = original
+
     def test_parameters_are_shared_not_copied(self):
         """An optimizer updating W in place must change what the layer computes (like the book)."""
         W, b = np.ones((1, 1, 2, 2)), np.zeros(1)

@@ -47,11 +47,28 @@ def _check_dout(dout, out_shape, who):
     return check_dout(np.asarray(dout), out_shape, who)
 
 
+CHUNK_BYTES = 8 * 2**20  # a part of col this large stays in the cache between its copy and its product
+
+
+def _image_chunks(N, pixels, bytes_per_pixel):
+    """(images, columns) slices splitting a batch into equal parts of at most CHUNK_BYTES of col.
+
+    ``pixels`` output pixels per image, each a column of ``bytes_per_pixel``
+    bytes; ``columns`` is a part's range of columns of the (rows, N*pixels) col.
+    """
+    per_image = max(1, pixels * bytes_per_pixel)
+    parts = min(N, -(-N * per_image // CHUNK_BYTES))  # ceil
+    bounds = [N * i // parts for i in range(parts + 1)]
+    for a, b in zip(bounds, bounds[1:]):
+        yield slice(a, b), slice(a * pixels, b * pixels)
+
+
 def _reusable(array, shape, dtype):
-    """``array`` viewed with ``shape`` when it has that many elements of ``dtype``, else None."""
-    if array is None or array.dtype != dtype or array.size != int(np.prod(shape)):
+    """The first elements of the contiguous ``array`` viewed with ``shape``, if it holds enough of ``dtype``."""
+    size = int(np.prod(shape))
+    if array is None or array.dtype != dtype or array.size < size or not array.flags.c_contiguous:
         return None
-    return array.reshape(shape)
+    return array.reshape(-1)[:size].reshape(shape)
 
 
 def _in_layout_of(like, values):
@@ -115,10 +132,18 @@ class Convolution:
         self.x = x
         # (C, FH, FW, N, OH, OW), written into the previous pass's col when it has that size
         # (backward only ever needs the col of the latest forward pass)
-        col = _unfold(x, FH, FW, self.stride, self.pad, out=_reusable(self.col, (C, FH, FW, N, out_h, out_w), x.dtype))
+        shape = (C, FH, FW, N, out_h, out_w)
+        col = _reusable(self.col, shape, x.dtype)
+        col = np.empty(shape, x.dtype) if col is None else col
         self.col = col.reshape(C * FH * FW, N * out_h * out_w)
         self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
-        out = self.col_W @ self.col  # (FN, N*OH*OW)
+        out = np.empty((FN, N * out_h * out_w), dtype=x.dtype)
+        # Plain form: col = im2col(x)^T for the whole batch, then out = W_col col. Speed: the
+        # same, a few images at a time, so that each part of col is multiplied while it is
+        # still in the cache (a col of tens of megabytes would go to memory and back)
+        for n, columns in _image_chunks(N, out_h * out_w, C * FH * FW * x.itemsize):
+            _unfold(x[n], FH, FW, self.stride, self.pad, out=col[:, :, :, n])
+            np.matmul(self.col_W, self.col[:, columns], out=out[:, columns])
         out += self.b[:, None]
         # (N, FN, OH, OW) as a view: the data stay filter-major, which is the layout the
         # next layer's im2col and this layer's backward want, so no copy is made here
@@ -146,11 +171,14 @@ class Convolution:
         smaller = FN * H * W <= C * out_h * out_w
         if self.stride == 1 and FH == FW and margin >= 0 and smaller:
             # dx[n, c] = sum_f dout[n, f] (full convolution) W[f, c] rotated by 180 degrees
-            dout_col = _unfold(dout.transpose(1, 0, 2, 3), FH, FW, 1, margin,
-                               out=_reusable(self._dout_col, (FN, FH, FW, N, H, W), dout.dtype))
-            self._dout_col = dout_col  # (FN, FH, FW, N, H, W)
             W_rot = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, FN * FH * FW)
-            dx = W_rot @ dout_col.reshape(FN * FH * FW, N * H * W)
+            dx = np.empty((C, N * H * W), dtype=dout.dtype)
+            images = dout.transpose(1, 0, 2, 3)
+            for n, columns in _image_chunks(N, H * W, FN * FH * FW * dout.itemsize):  # as in forward
+                size = (FN, FH, FW, n.stop - n.start, H, W)
+                dout_col = _unfold(images[n], FH, FW, 1, margin, out=_reusable(self._dout_col, size, dout.dtype))
+                self._dout_col = dout_col  # (FN, FH, FW, images, H, W), refilled by the next chunk
+                np.matmul(W_rot, dout_col.reshape(FN * FH * FW, -1), out=dx[:, columns])
             return dx.reshape(C, N, H, W).transpose(1, 0, 2, 3)
         dcol = (self.col_W.T @ dout_2d).reshape(C, FH, FW, N, out_h, out_w)
         return _fold_unfolded(dcol, self.x.shape, FH, FW, self.stride, self.pad)
