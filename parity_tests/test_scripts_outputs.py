@@ -189,8 +189,10 @@ def test_interrupt_on_a_terminal_ends_the_bar_first(tmp_path):
         drawn = read_until(master, r"[1-9]\d*/100000 \[", 60)  # inside the loop: some iterations done
         assert re.search(r"[1-9]\d*/100000 \[.*it/s", drawn), f"no bar on the terminal: {drawn!r}"
         process.send_signal(signal.SIGINT)
+        # read (drain the terminal) before waiting: a full terminal buffer would block the
+        # script's last writes, and it could never exit
+        text = drawn + read_until(master, r"interrupted", 60)
         assert process.wait(timeout=60) == 130
-        text = drawn + read_until(master, r"interrupted", 10)
     finally:
         process.kill()
         os.close(master)
