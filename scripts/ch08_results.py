@@ -76,6 +76,7 @@ RUNS = [
         f"--model deep_convnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
     Run("resnet-fashion_mnist", f"--model resnet --dataset fashion_mnist {SCHEDULE_8}"),
     Run("resnet-fashion_mnist-augment", f"--model resnet --dataset fashion_mnist {SCHEDULE_8} {FASHION_AUGMENT}"),
+    Run("vgg-fashion_mnist", f"--model vgg --dataset fashion_mnist {SCHEDULE_12}"),
     Run("resnet-fashion_mnist-augment-22",
         f"--model resnet --dataset fashion_mnist {SCHEDULE_22} {FASHION_AUGMENT}", "22 epochs"),
 ]
