@@ -209,7 +209,7 @@ def table(histories, out):
 
 MODEL_COLORS = {"lenet": "tab:blue", "simple_convnet": "tab:orange", "alexnet": "tab:green", "vgg": "tab:red",
                 "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink"}
-ERROR_TICKS = [0.3, 0.5, 1, 2, 3, 5, 10, 20, 30]  # percent
+ERROR_TICKS = [0.3, 0.4, 0.5, 0.7, 1, 2, 3, 5, 7, 10, 15, 20, 30]  # percent
 LONG_RUN_EPOCHS = 20
 
 
