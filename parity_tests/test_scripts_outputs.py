@@ -175,6 +175,15 @@ def read_until(fd, pattern, seconds):
     return text
 
 
+def restore_ctrl_c():
+    """In the child before it starts: SIGINT back to its default, as a terminal's foreground job has it.
+
+    A test run started in the background (``pytest ... &`` from a script, as some CI runners
+    do) ignores SIGINT, children inherit that, and Python then installs no KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @requires_mnist
 def test_interrupt_on_a_terminal_ends_the_bar_first(tmp_path):
     """stderr on a terminal: tqdm draws the bar; Ctrl-C ends its line before 'interrupted'."""
@@ -183,7 +192,7 @@ def test_interrupt_on_a_terminal_ends_the_bar_first(tmp_path):
     process = subprocess.Popen([sys.executable, "scripts/train.py", "--iters", "100000", "--train-limit", "500",
                                 "--no-plot", "--save", str(tmp_path / "w.npz")],
                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=slave,
-                               env={**os.environ, **ONE_THREAD})
+                               env={**os.environ, **ONE_THREAD}, preexec_fn=restore_ctrl_c)
     os.close(slave)
     try:
         drawn = read_until(master, r"[1-9]\d*/100000 \[", 60)  # inside the loop: some iterations done
