@@ -138,6 +138,7 @@ class BatchNormalization:
             self.running_var[...] = self.momentum * self.running_var + (1 - self.momentum) * running_var
             xn = np.divide(xc, std[:, None], out=xc)  # xn = xc / std, in xc's memory (xc is not needed again)
             out = xn * gamma
+            out += beta
             self.batch_size, self.xn, self.x = n, xn, None
         else:
             # out = gamma (x - running_mean) / std + beta = x * scale + shift, two passes over x;
@@ -147,10 +148,7 @@ class BatchNormalization:
             out = x * scale
             out += beta - self.running_mean[:, None] * scale
             self.batch_size, self.xn, self.x = None, None, x  # eval: mu and std do not depend on x
-            self.std = std
-            return self._input_layout(out)
         self.std = std
-        out += beta
         return self._input_layout(out)
 
     def backward(self, dout):
