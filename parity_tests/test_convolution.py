@@ -40,6 +40,7 @@ POOL_GEOMETRIES = [
     (3, 3, 2, 0, (1, 3, 7, 9)),   # overlapping windows
     (3, 3, 2, 1, (4, 1, 7, 9)),
     (3, 3, 3, 1, (4, 3, 7, 9)),
+    (3, 3, 1, 1, (2, 3, 7, 9)),   # GoogLeNet's inception pool: every pixel in nine windows
     (2, 2, 1, 0, (1, 1, 7, 9)),
     (2, 2, 1, 1, (4, 3, 7, 9)),
     (3, 2, 2, 1, (1, 3, 9, 7)),
@@ -250,6 +251,22 @@ class TestPoolingParity(unittest.TestCase):
         layer.backward(dout)
         np.testing.assert_array_equal(x, x0)
         np.testing.assert_array_equal(dout, dout0)
+
+    @parameterized.expand([(f"{ph}x{pw}_s{s}_p{p}", ph, pw, s, p) for ph, pw, s, p in
+                           [(2, 2, 2, 0), (3, 3, 1, 1), (3, 3, 2, 1), (2, 3, 1, 0)]])
+    def test_memory_layout_does_not_change_the_numbers(self, _, ph, pw, stride, pad):
+        """A convolution's output is channel-major in memory; dout may be any view: the same dx, bit for bit."""
+        rng = np.random.default_rng(6)
+        x = np.maximum(rng.standard_normal((3, 4, 9, 8)), 0).astype(np.float32)  # ties, as after ReLU
+        channel_major = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+        plain = S.Pooling(ph, pw, stride, pad)
+        out = plain.forward(x)
+        dout = rng.standard_normal(out.shape).astype(np.float32)
+        dx = plain.backward(dout)
+        other = S.Pooling(ph, pw, stride, pad)
+        np.testing.assert_array_equal(other.forward(channel_major), out)
+        transposed_dout = np.asfortranarray(dout)
+        np.testing.assert_array_equal(other.backward(transposed_dout), dx)
 
     def test_pytorch_still_breaks_ties_this_way(self):
         """Guards the claim the scratch implementation copies: first maximum, last NaN."""
