@@ -52,6 +52,7 @@ SCHEDULE_5 = "--epochs 5 --lr-decay-at 4"  # Adam lr 0.001, then 0.0001 for the 
 SCHEDULE_8 = "--epochs 8 --lr-decay-at 6 7.5"
 SCHEDULE_12 = "--epochs 12 --lr-decay-at 8 11"
 SCHEDULE_22 = "--epochs 22 --lr-decay-at 15 20"
+SCHEDULE_16 = "--epochs 16 --lr-decay-at 11 14.5"
 SCHEDULE_24 = "--epochs 24 --lr-decay-at 16 21"
 MNIST_AUGMENT = "--augment"  # train.py's defaults: up to 10 degrees, 2 pixels, scale 0.9-1.1
 # clothes may be mirrored but are photographed upright: flip and shift, no rotation or scaling
@@ -79,6 +80,10 @@ RUNS = [
     Run("vgg-fashion_mnist", f"--model vgg --dataset fashion_mnist {SCHEDULE_12}"),
     Run("resnet-fashion_mnist-augment-22",
         f"--model resnet --dataset fashion_mnist {SCHEDULE_22} {FASHION_AUGMENT}", "22 epochs"),
+    Run("vgg-fashion_mnist-augment-16",
+        f"--model vgg --dataset fashion_mnist {SCHEDULE_16} {FASHION_AUGMENT}", "16 epochs"),
+    Run("vgg-fashion_mnist-augment-24",
+        f"--model vgg --dataset fashion_mnist {SCHEDULE_24} {FASHION_AUGMENT}", "24 epochs"),
 ]
 RUN_NAMES = [run.name for run in RUNS]
 
