@@ -38,7 +38,10 @@ def test_every_row_is_a_valid_train_command(tmp_path):
         assert args.backend == "scratch" and args.seed == run.seed
         assert args.model == run.model and args.dataset == run.dataset
         assert args.history == str(tmp_path / f"{run.name}.json")
-        assert (args.augment is True) == ("-augment" in run.name), run.name
+        assert (args.augment is True) == ("-augment" in run.name or "-flip" in run.name), run.name
+        assert (args.channels is not None) == ("_wide-" in run.name), run.name  # a wider network says so
+        if args.channels is not None:
+            assert run.network == f"{run.model} " + "-".join(map(str, args.channels))
         if "{out}" in run.options:  # starts from another row's weights, under the same --out
             assert args.init_weights.startswith(str(tmp_path)), args.init_weights
 

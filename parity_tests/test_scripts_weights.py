@@ -6,8 +6,9 @@
 * train.py stops a diverging run, naming the iteration and suggesting a lower
   --lr, and writes nothing; unusable initial weights are blamed, not the learning rate;
 * an MNIST label outside 0..9 is refused, naming the file;
-* train.py stores the network's configuration with the weights; evaluate.py
-  takes it from there, and any script refuses weights saved for another network.
+* train.py stores the network's configuration with the weights (VGG's and
+  ResNet's --channels too); evaluate.py takes it from there, and any script
+  refuses weights saved for another network.
 
 The runs without MNIST point --data-dir at an empty folder: the weights must be refused before MNIST is needed.
 """
@@ -232,6 +233,41 @@ def test_evaluate_takes_the_configuration_from_the_file(tmp_path):
     assert_usage_error(run_script("evaluate.py", "--weights", weights, "--activation", "relu"),
                        f"{weights} holds the weights of --model two_layer --activation sigmoid --hidden-size 30, "
                        f"not of --activation relu")
+
+
+@parameterized.expand([("vgg", "scratch"), ("resnet", "torch")])
+@requires_mnist
+def test_channels_are_saved_and_taken_from_the_file(model, backend):
+    """--channels widens VGG and ResNet; the file records them, evaluate.py builds that network from it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        weights = Path(folder) / f"{model}.npz"
+        trained = succeeded(run_script("train.py", "--model", model, "--channels", "4", "6", "8", "--backend",
+                                       backend, "--train-limit", "200", "--iters", "3", "--batch-size", "20",
+                                       "--eval-samples", "20", "--no-progress", "--no-plot", "--save", weights))
+        config = scratch.serialization.load_config(weights)
+        params = scratch.serialization.load_params(weights)
+        accuracy = trained.strip().splitlines()[-1].split(": ")[1]
+        evaluated = succeeded(run_script("evaluate.py", "--weights", weights, "--backend", backend)).strip()
+        clash = run_script("evaluate.py", "--weights", weights, "--channels", "16", "32", "64")
+    assert config == {"model": model, "channels": [4, 6, 8]}
+    convolutions = sorted({value.shape[0] for name, value in params.items() if value.ndim == 4})
+    assert convolutions == [4, 6, 8]  # every convolution has one of the three stages' widths
+    assert evaluated == f"accuracy: {accuracy}"
+    assert_usage_error(clash, f"{weights} holds the weights of --model {model} --channels 4 6 8, "
+                              "not of --channels 16 32 64")
+
+
+@pytest.mark.parametrize("script", ["train.py", "evaluate.py"])
+def test_channels_for_a_network_without_stages_is_a_usage_error(script, tmp_path):
+    arguments = ["--weights", tmp_path / "w.npz"] if script == "evaluate.py" else ["--no-plot"]
+    if script == "evaluate.py":
+        scratch.serialization.save_params(tmp_path / "w.npz", good_params("simple_convnet"),
+                                          config={"model": "simple_convnet"})
+    result = run_script(script, "--model", "simple_convnet", "--channels", "8", "8", "8", *arguments,
+                        "--data-dir", tmp_path / "no-mnist", "--no-download")
+    assert_usage_error(result, "--channels sets the stages of resnet and vgg, not of --model simple_convnet")
 
 
 @parameterized.expand([

@@ -23,11 +23,11 @@ from _paths import check_output, write_atomically
 from scratch import serialization
 
 __all__ = ["ArgumentParser", "BACKENDS", "DATASETS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
-           "add_model_arguments", "advance", "check_output", "check_weights_config", "dataset_from_weights",
+           "add_model_arguments", "advance", "check_model_options", "check_output", "check_weights_config", "dataset_from_weights",
            "dataset_suffix", "fail", "load_backend",
            "load_data", "load_weights", "model_config", "model_from_weights", "network_state", "no_grad",
            "non_negative_float", "non_negative_int",
-           "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "to_numpy"]
+           "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "stage_channels", "to_numpy"]
 
 EXIT_USAGE = 2
 
@@ -206,8 +206,8 @@ MODELS = {
         summary="LeNet-5 (LeCun et al. 1998), conv 6 5x5 pad 2 - tanh - subsampling - conv 16 5x5 - tanh - "
                 "subsampling - affine 120-84-10 with tanh, of chapter 8 (Adam, lr 0.001)"),
     "resnet": ModelSpec(
-        build=lambda backend, args: backend.ResNet(dtype=args.dtype, seed=args.seed),
-        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        build=lambda backend, args: backend.ResNet(channels=stage_channels(args), dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000, shape_options=("channels",),
         summary="a small ResNet (He et al. 2016) of chapter 8: conv 16 - 3 residual blocks (16, 32, 64 "
                 "channels) with batch norm - global average pooling - affine (Adam, lr 0.001)"),
     "alexnet": ModelSpec(
@@ -216,8 +216,9 @@ MODELS = {
         summary="a small AlexNet (Krizhevsky et al. 2012) of chapter 8: conv - relu - LRN - overlapping max pool "
                 "(twice), 3 convs, dropout - affine 256 - dropout - affine (Adam, lr 0.001)"),
     "vgg": ModelSpec(
-        build=lambda backend, args: backend.VGG(dtype=args.dtype, seed=args.seed),
-        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000,
+        build=lambda backend, args: backend.VGG(stages=tuple((c, c) for c in stage_channels(args)),
+                                                dtype=args.dtype, seed=args.seed),
+        flatten=False, optimizer="adam", lr=0.001, eval_samples=1000, shape_options=("channels",),
         summary="a small VGG (Simonyan and Zisserman 2015) of chapter 8: 3 stages of two 3x3 convs and a max "
                 "pool (16, 32, 64 channels), affine 256 - dropout - affine (Adam, lr 0.001)"),
     "googlenet": ModelSpec(
@@ -228,12 +229,25 @@ MODELS = {
 }
 
 
+def check_model_options(parser, args):
+    """Architecture options only for the networks they shape: --channels for VGG and ResNet."""
+    if getattr(args, "channels", None) is not None and args.model not in WIDTH_MODELS:
+        parser.error(f"--channels sets the stages of {' and '.join(WIDTH_MODELS)}, not of --model {args.model}")
+
+
 def model_help(trainable_only):
     return "; ".join(f"{name}: {spec.summary}" for name, spec in MODELS.items()
                      if spec.trainable or not trainable_only)
 
 
-MODEL_DEFAULTS = {"model": "two_layer", "hidden_size": 50, "activation": "relu"}
+MODEL_DEFAULTS = {"model": "two_layer", "hidden_size": 50, "activation": "relu", "channels": None}
+DEFAULT_CHANNELS = [16, 32, 64]  # VGG's and ResNet's three stages
+WIDTH_MODELS = tuple(name for name, spec in MODELS.items() if "channels" in spec.shape_options)
+
+
+def stage_channels(args):
+    """--channels, or the networks' default three stages when it is not given (or not recorded)."""
+    return list(DEFAULT_CHANNELS if getattr(args, "channels", None) is None else args.channels)
 
 
 def add_model_arguments(parser, trainable_only, from_weights=False):
@@ -252,6 +266,10 @@ def add_model_arguments(parser, trainable_only, from_weights=False):
     parser.add_argument("--activation", choices=["relu", "sigmoid"], default=default("activation"),
                         help="two_layer: hidden activation; relu is chapter 5's net, sigmoid "
                              f"chapter 4's (default: {origin}relu)")
+    parser.add_argument("--channels", type=positive_int, nargs=3, default=None, metavar=("C1", "C2", "C3"),
+                        help=f"{', '.join(WIDTH_MODELS)}: the channels of the three stages (default: {origin}"
+                             f"{' '.join(map(str, DEFAULT_CHANNELS))}); a convolution's cost grows with the "
+                             "product of its input and output channels, so doubling them costs about 4x")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="parameter and image dtype (default float32)")
 
@@ -318,6 +336,8 @@ def model_config(args):
     settings as "augment": {"angle": degrees, "shift": pixels, "scale": [low, high]} (and
     "flip": true with --augment-flip)."""
     config = {"model": args.model, **{key: getattr(args, key) for key in MODELS[args.model].shape_options}}
+    if "channels" in config:
+        config["channels"] = stage_channels(args)
     if args.dataset != DEFAULT_DATASET:
         config["dataset"] = args.dataset
     if getattr(args, "augment", False):
@@ -331,7 +351,10 @@ def model_config(args):
 def _options(config):
     """A configuration as command-line options: '--model two_layer --hidden-size 50 ...'."""
     keys = sorted(config, key=lambda key: (key != "model", key))  # --model first, then alphabetical
-    return " ".join(f"--{key.replace('_', '-')} {config[key]}" for key in keys)
+    def value(v):
+        return " ".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+
+    return " ".join(f"--{key.replace('_', '-')} {value(config[key])}" for key in keys)
 
 
 def check_weights_config(path, expected):

@@ -47,16 +47,25 @@ class Run:
     def model(self):
         return self.options.split("--model ")[1].split()[0]
 
+    @property
+    def network(self):
+        """The model, with its stages' channels where --channels sets them: 'vgg 32-64-128'."""
+        if "--channels " not in self.options:
+            return self.model
+        return f"{self.model} " + "-".join(self.options.split("--channels ")[1].split()[:3])
+
 
 SCHEDULE_5 = "--epochs 5 --lr-decay-at 4"  # Adam lr 0.001, then 0.0001 for the last epoch
 SCHEDULE_8 = "--epochs 8 --lr-decay-at 6 7.5"
 SCHEDULE_12 = "--epochs 12 --lr-decay-at 8 11"
+SCHEDULE_20 = "--epochs 20 --lr-decay-at 14 18"
 SCHEDULE_22 = "--epochs 22 --lr-decay-at 15 20"
 SCHEDULE_16 = "--epochs 16 --lr-decay-at 11 14.5"
 SCHEDULE_24 = "--epochs 24 --lr-decay-at 16 21"
 MNIST_AUGMENT = "--augment"  # train.py's defaults: up to 10 degrees, 2 pixels, scale 0.9-1.1
 # clothes may be mirrored but are photographed upright: flip and shift, no rotation or scaling
 FASHION_AUGMENT = "--augment --augment-flip --augment-angle 0 --augment-shift 2 --augment-scale 1 1"
+FASHION_FLIP = "--augment --augment-flip --augment-angle 0 --augment-shift 0 --augment-scale 1 1"  # mirroring only
 
 RUNS = [
     Run("two_layer-mnist", "--model two_layer --iters 10000", "the book's chapter 5 (SGD lr 0.1)"),
@@ -84,6 +93,11 @@ RUNS = [
         f"--model vgg --dataset fashion_mnist {SCHEDULE_16} {FASHION_AUGMENT}", "16 epochs"),
     Run("vgg-fashion_mnist-augment-24",
         f"--model vgg --dataset fashion_mnist {SCHEDULE_24} {FASHION_AUGMENT}", "24 epochs"),
+    Run("vgg-fashion_mnist-flip-20", f"--model vgg --dataset fashion_mnist {SCHEDULE_20} {FASHION_FLIP}",
+        "20 epochs, mirroring only"),
+    Run("vgg_wide-fashion_mnist-flip-12",
+        f"--model vgg --channels 32 64 128 --dataset fashion_mnist {SCHEDULE_12} {FASHION_FLIP}",
+        "twice the channels, mirroring only"),
 ]
 RUN_NAMES = [run.name for run in RUNS]
 
@@ -204,7 +218,7 @@ def table(histories, out):
         test, epochs = history["test_acc"], history["epoch"]
         best = max(range(1, len(test)), key=lambda row: test[row]) if len(test) > 1 else 0
         count = parameter_count(os.path.join(out, f"{run.name}.npz"))
-        lines.append(f"| {run.model} | {'?' if count is None else f'{count:,}'} "
+        lines.append(f"| {run.network} | {'?' if count is None else f'{count:,}'} "
                      f"| {DATASET_TITLES[run.dataset]} | {augmentation(history)} "
                      f"| {epochs[-1]:.3g} | {schedule(history)} | **{test[-1]:.4f}** "
                      f"| {test[best]:.4f} ({epochs[best]:.3g}) | {history['train_acc'][-1]:.4f} "
@@ -213,7 +227,8 @@ def table(histories, out):
 
 
 MODEL_COLORS = {"lenet": "tab:blue", "simple_convnet": "tab:orange", "alexnet": "tab:green", "vgg": "tab:red",
-                "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink"}
+                "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink",
+                "vgg 32-64-128": "darkred"}
 ERROR_TICKS = [0.3, 0.4, 0.5, 0.7, 1, 2, 3, 5, 7, 10, 15, 20, 30]  # percent
 LONG_RUN_EPOCHS = 20
 
@@ -243,12 +258,12 @@ def plot(path, histories):
         epochs, test = np.asarray(history["epoch"]), np.asarray(history["test_acc"])
         keep = epochs >= 0.5  # the row before the first update is a guess (90% error)
         augmented = bool(history["config"].get("augment"))
-        label = run.model + (" + augmentation" if augmented else "")
+        label = run.network + (f" + {augmentation(history)}" if augmented else "")
         long_run = epochs[-1] >= LONG_RUN_EPOCHS  # a long run from the start: dotted, square markers
         if long_run:
             label += f", {epochs[-1]:g} epochs"
         axes[run.dataset].plot(epochs[keep] + continued_epochs(run, histories), 100 * (1 - test[keep]),
-                               ":" if long_run else "--" if augmented else "-", color=MODEL_COLORS.get(run.model),
+                               ":" if long_run else "--" if augmented else "-", color=MODEL_COLORS.get(run.network, MODEL_COLORS.get(run.model)),
                                marker="s" if long_run else "o", markersize=3,
                                label=None if (run.dataset, label) in labelled else label)
         labelled.add((run.dataset, label))

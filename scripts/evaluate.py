@@ -12,7 +12,7 @@ test images as 'accuracy: 0.xxxx'. Takes the book's published weights, as
 .npz (e.g. ch03_sample_weight.npz with --model three_layer) or as the book's
 own pickles (ch03/sample_weight.pkl, ch07/params.pkl, ch08/deep_convnet_params.pkl;
 read safely: nothing in them is run), and the .npz files train.py saves: these
-record --model, --hidden-size, --activation and --dataset (mnist, or
+record --model, --hidden-size, --activation, --channels and --dataset (mnist, or
 fashion_mnist for Fashion-MNIST's 10000 test images), which are then taken
 from the file (an option that contradicts the file is an error)."""
 
@@ -28,7 +28,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
-    return _common.model_from_weights(args)
+    args = _common.model_from_weights(args)
+    _common.check_model_options(parser, args)
+    return args
 
 
 def main(argv=None):

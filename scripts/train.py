@@ -118,6 +118,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
 
     spec = _common.MODELS[args.model]
+    _common.check_model_options(parser, args)
     check_augment_options(parser, args, spec)
     args.optimizer = args.optimizer or spec.optimizer
     args.lr = args.lr or spec.lr
