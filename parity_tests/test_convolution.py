@@ -136,7 +136,8 @@ class TestConvolutionParity(unittest.TestCase):
                            for name, shape, fn, k, stride, pad in [
                                ("transposed_conv_dx", (7, 3, 9, 8), 4, 3, 1, 1),
                                ("col2im_dx", (5, 6, 10, 10), 16, 5, 1, 0),
-                               ("strided", (6, 2, 9, 9), 3, 3, 2, 1)]
+                               ("strided", (6, 2, 9, 9), 3, 3, 2, 1),
+                               ("pointwise", (6, 4, 7, 7), 3, 1, 1, 0)]
                            for dtype in ("float64", "float32")])
     def test_chunked_passes_equal_torch_and_reuse_their_buffers(self, _, shape, fn, k, stride, pad, dtype):
         """The batch split into parts of col (CHUNK_BYTES made tiny: one or two images a part),
@@ -158,6 +159,23 @@ class TestConvolutionParity(unittest.TestCase):
             self.assertGreater(len(list(S._image_chunks(shape[0], 81, 4 * shape[1] * k * k))), 1)
         finally:
             S.CHUNK_BYTES = original
+
+    @parameterized.expand([("pointwise", 1, 0), ("3x3", 3, 1)])
+    def test_inputs_are_never_written(self, _, k, pad):
+        """col is refilled by the next pass and a 1x1 filter's col is x itself: the next forward
+        pass must never write into an earlier input (a network's other paths still read it)."""
+        rng = np.random.default_rng(7)
+        W, b = rng.standard_normal((5, 4, k, k)), rng.standard_normal(4 + 1)
+        layer = S.Convolution(W, b, 1, pad)
+        channel_major = [np.ascontiguousarray(rng.standard_normal((4, 3, 6, 6))).transpose(1, 0, 2, 3)
+                         for _ in range(2)]
+        kept = [x.copy() for x in channel_major]
+        out_first = layer.forward(channel_major[0]).copy()
+        layer.forward(channel_major[1])
+        layer.backward(np.ones((3, 5, 6, 6)))
+        for x, copy in zip(channel_major, kept):
+            np.testing.assert_array_equal(x, copy)
+        np.testing.assert_array_equal(layer.forward(channel_major[0]), out_first)
 
     def test_parameters_are_shared_not_copied(self):
         """An optimizer updating W in place must change what the layer computes (like the book)."""

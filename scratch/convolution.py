@@ -119,6 +119,7 @@ class Convolution:
         self.col_W = None
         self.dW = None
         self.db = None
+        self._col_buffer = None  # the array of col, refilled by the next forward pass
         self._dout_col = None  # backward's unfolded dout, refilled by the next backward
 
     def forward(self, x):
@@ -130,13 +131,21 @@ class Convolution:
             raise ValueError(f"Convolution: filters expect {C} input channels, got input of shape {x.shape}")
         check_dtype_matches(x, self.W, "Convolution")
         self.x = x
+        self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
+        if self._pointwise():
+            # Speed: a 1x1 convolution (GoogLeNet's) is one product over the channels, and its
+            # col is x itself as (C, N*H*W): a view, no copy, when x is channel-major in memory
+            # as a convolution leaves it
+            self.col = x.transpose(1, 0, 2, 3).reshape(C, N * out_h * out_w)
+            out = self.col_W @ self.col + self.b[:, None]
+            return out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
         # (C, FH, FW, N, OH, OW), written into the previous pass's col when it has that size
         # (backward only ever needs the col of the latest forward pass)
         shape = (C, FH, FW, N, out_h, out_w)
-        col = _reusable(self.col, shape, x.dtype)
+        col = _reusable(self._col_buffer, shape, x.dtype)
         col = np.empty(shape, x.dtype) if col is None else col
+        self._col_buffer = col
         self.col = col.reshape(C * FH * FW, N * out_h * out_w)
-        self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
         out = np.empty((FN, N * out_h * out_w), dtype=x.dtype)
         # Plain form: col = im2col(x)^T for the whole batch, then out = W_col col. Speed: the
         # same, a few images at a time, so that each part of col is multiplied while it is
@@ -148,6 +157,10 @@ class Convolution:
         # (N, FN, OH, OW) as a view: the data stay filter-major, which is the layout the
         # next layer's im2col and this layer's backward want, so no copy is made here
         return out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
+
+    def _pointwise(self):
+        """A 1x1 filter at stride 1 without padding: each output pixel sees one input pixel."""
+        return self.W.shape[2:] == (1, 1) and self.stride == 1 and self.pad == 0
 
     def backward(self, dout):
         check_forward_done(self.x, "Convolution")
@@ -164,6 +177,8 @@ class Convolution:
         self.dW = (self.col @ dout_2d.T).T.reshape(self.W.shape)
         if not self.need_dx:
             return None
+        if self._pointwise():  # dx[n, c] = sum_f W[f, c] dout[n, f]: one product, nothing to fold
+            return (self.col_W.T @ dout_2d).reshape(C, N, H, W).transpose(1, 0, 2, 3)
         margin = FH - 1 - self.pad
         # the transposed convolution unfolds dout, FN*FH*FW values per input pixel; col2im's
         # dcol holds C*FH*FW per output pixel: take it where it is the smaller of the two
