@@ -23,11 +23,12 @@ from _paths import check_output, write_atomically
 from scratch import serialization
 
 __all__ = ["ArgumentParser", "BACKENDS", "DATASETS", "MODELS", "ModelSpec", "add_backend_argument", "add_data_arguments",
-           "add_model_arguments", "advance", "check_model_options", "check_output", "check_weights_config", "dataset_from_weights",
+           "add_model_arguments", "advance", "check_model_options", "check_output", "check_weights_config",
+           "dataset_from_weights",
            "dataset_suffix", "fail", "load_backend",
            "load_data", "load_weights", "model_config", "model_from_weights", "network_state", "no_grad",
            "non_negative_float", "non_negative_int",
-           "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "stage_channels", "to_numpy"]
+           "positive_float", "positive_int", "progress_bar", "run_main", "save_png", "say", "to_numpy"]
 
 EXIT_USAGE = 2
 

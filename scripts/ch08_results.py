@@ -58,9 +58,9 @@ class Run:
 SCHEDULE_5 = "--epochs 5 --lr-decay-at 4"  # Adam lr 0.001, then 0.0001 for the last epoch
 SCHEDULE_8 = "--epochs 8 --lr-decay-at 6 7.5"
 SCHEDULE_12 = "--epochs 12 --lr-decay-at 8 11"
+SCHEDULE_16 = "--epochs 16 --lr-decay-at 11 14.5"
 SCHEDULE_20 = "--epochs 20 --lr-decay-at 14 18"
 SCHEDULE_22 = "--epochs 22 --lr-decay-at 15 20"
-SCHEDULE_16 = "--epochs 16 --lr-decay-at 11 14.5"
 SCHEDULE_24 = "--epochs 24 --lr-decay-at 16 21"
 MNIST_AUGMENT = "--augment"  # train.py's defaults: up to 10 degrees, 2 pixels, scale 0.9-1.1
 # clothes may be mirrored but are photographed upright: flip and shift, no rotation or scaling
@@ -228,7 +228,7 @@ def table(histories, out):
 
 MODEL_COLORS = {"lenet": "tab:blue", "simple_convnet": "tab:orange", "alexnet": "tab:green", "vgg": "tab:red",
                 "googlenet": "tab:purple", "deep_convnet": "tab:brown", "resnet": "tab:pink",
-                "vgg 32-64-128": "darkred"}
+                "vgg 32-64-128": "darkred"}  # a wider network: its model's colour, darker
 ERROR_TICKS = [0.3, 0.4, 0.5, 0.7, 1, 2, 3, 5, 7, 10, 15, 20, 30]  # percent
 LONG_RUN_EPOCHS = 20
 
@@ -262,8 +262,9 @@ def plot(path, histories):
         long_run = epochs[-1] >= LONG_RUN_EPOCHS  # a long run from the start: dotted, square markers
         if long_run:
             label += f", {epochs[-1]:g} epochs"
+        color = MODEL_COLORS.get(run.network, MODEL_COLORS.get(run.model))
         axes[run.dataset].plot(epochs[keep] + continued_epochs(run, histories), 100 * (1 - test[keep]),
-                               ":" if long_run else "--" if augmented else "-", color=MODEL_COLORS.get(run.network, MODEL_COLORS.get(run.model)),
+                               ":" if long_run else "--" if augmented else "-", color=color,
                                marker="s" if long_run else "o", markersize=3,
                                label=None if (run.dataset, label) in labelled else label)
         labelled.add((run.dataset, label))
