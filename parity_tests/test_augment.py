@@ -261,6 +261,24 @@ class TestAugmenter(unittest.TestCase):
         np.testing.assert_array_equal(S.Augmenter(3, max_angle=10).draw(5)["angle"],
                                       S.Augmenter(3, max_angle=10, flip=True, max_shift=1).draw(5)["angle"])
 
+    # each quantity and the option that switches it on alone
+    ALONE = {"angle": dict(max_angle=25.0), "translate": dict(max_shift=2.0), "scale": dict(scale_range=(0.9, 1.1)),
+             "flip": dict(flip=True), "brightness": dict(brightness_range=(0.8, 1.2))}
+
+    @parameterized.expand(ALONE)
+    def test_every_batch_draws_the_same_whatever_else_is_on(self, quantity):
+        """The draws of a quantity, batch after batch, do not depend on the other options (so a run
+        with --augment-flip added rotates its 3rd batch as the run without it does)."""
+        batches = (5, 3, 8, 1, 6)
+        alone, everything = S.Augmenter(11, **self.ALONE[quantity]), S.Augmenter(11, **self.KWARGS)
+        with_one_more = S.Augmenter(11, **self.ALONE[quantity], **self.ALONE["flip" if quantity != "flip" else "angle"])
+        for step, n in enumerate(batches):
+            expected = alone.draw(n)[quantity]
+            for other in (everything, with_one_more):
+                np.testing.assert_array_equal(other.draw(n)[quantity], expected, err_msg=f"batch {step}")
+        assert not np.array_equal(S.Augmenter(11, **self.ALONE[quantity]).draw(8)[quantity],
+                                  S.Augmenter(12, **self.ALONE[quantity]).draw(8)[quantity])
+
     @parameterized.expand(DTYPES)
     def test_apply_is_the_composition(self, _, dtype):
         x = images((4, 3, 6, 7), dtype)

@@ -307,6 +307,24 @@ class TestResidual:
                 np.testing.assert_array_equal(to_numpy(g), dout)
 
 
+    @parameterized.expand(DTYPE_NAMES)
+    def test_gradients_are_two_copies_not_views_of_dout(self, dtype):
+        """The two branches get their own arrays: a layer below that works in place on its dout
+        (as ReLU's backward may) must not change the other branch's gradient or the caller's dout."""
+        layer = scratch.Residual()
+        shape = (2, 3, 4, 4)
+        layer.forward(normal(shape, dtype), normal(shape, dtype, 1))
+        dout = normal(shape, dtype, 2)
+        kept = dout.copy()
+        dx, dshortcut = layer.backward(dout)
+        assert dx is not dshortcut and not np.shares_memory(dx, dshortcut)
+        for g in (dx, dshortcut):
+            assert not np.shares_memory(g, dout)
+        dx[...] = 0
+        np.testing.assert_array_equal(dshortcut, kept)
+        np.testing.assert_array_equal(dout, kept)
+
+
 # -------------------------------------------------------------------- errors
 
 def both(make_and_call):

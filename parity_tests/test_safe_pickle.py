@@ -233,6 +233,37 @@ class TestMaliciousPickles(unittest.TestCase):
                 safe_pickle.loads(data)
             assert_refusal_message(str(info.exception), f"{module}.{name}")
 
+    def test_builtins_open_for_writing_is_refused_and_the_file_stays(self):
+        """``builtins.open(path, 'w')``, written opcode by opcode (``pickle.dumps`` would name ``io.open``).
+
+        Loaded by plain pickle, it empties the file; refused here before anything runs.
+        """
+        def stream(path, protocol):
+            args = pickle.dumps((path, "w"), protocol=protocol)[2:-1]  # the tuple, without PROTO and STOP
+            if protocol == 2:
+                return b"\x80\x02cbuiltins\nopen\n" + args + b"R."                        # GLOBAL
+            return (b"\x80\x04\x8c\x08builtins\x94\x8c\x04open\x94\x93" + args + b"R.")  # STACK_GLOBAL
+
+        for protocol in (2, 4):
+            with tempfile.TemporaryDirectory() as folder:
+                victim, evil = os.path.join(folder, "notes.txt"), os.path.join(folder, "evil.pkl")
+                with open(evil, "wb") as f:
+                    f.write(stream(victim, protocol))
+                with open(victim, "w") as f:
+                    f.write("a learner's notes")
+                plain = subprocess.run([sys.executable, "-c", PLAIN_LOAD, evil], capture_output=True, text=True,
+                                       timeout=60)
+                assert plain.returncode == 0, plain.stderr
+                assert os.path.getsize(victim) == 0, "plain pickle did not open the file for writing: proves nothing"
+                with open(victim, "w") as f:
+                    f.write("a learner's notes")
+                for call in (safe_pickle.load, scratch.serialization.load_params, reference.serialization.load_params):
+                    with self.assertRaises((safe_pickle.ForbiddenGlobalError, ValueError)) as info:
+                        call(evil)
+                    assert_refusal_message(str(info.exception), "builtins.open", evil)
+                with open(victim) as f:
+                    assert f.read() == "a learner's notes", f"protocol {protocol}: the file was opened for writing"
+
     def test_refusal_message_stays_on_one_line(self):
         """A STACK_GLOBAL name may hold any character; the message shows it escaped, on one line."""
         module, name = "os\nimport evil", "sys\rtem"
@@ -264,6 +295,28 @@ class TestMaliciousPickles(unittest.TestCase):
 # What is admitted: arrays, scalars, dtypes, plain containers
 # ---------------------------------------------------------------------------
 
+# The allow-list, written out: safe_pickle's docstring names exactly these. A name added to
+# ADMITTED_GLOBALS (``builtins.open``, say) fails test_the_allow_list_is_exactly_the_documented_one.
+NUMPY_ADMITTED = {("numpy", "ndarray"), ("numpy", "dtype")} | {
+    (f"{core}.{module}", name) for core in ("numpy.core", "numpy._core")
+    for module, name in (("multiarray", "_reconstruct"), ("multiarray", "scalar"), ("numeric", "_frombuffer"))}
+CONTAINERS_ADMITTED = {("collections", "OrderedDict")} | {
+    (module, name) for module in ("builtins", "__builtin__")
+    for name in ("bytes", "bytearray", "set", "frozenset", "complex")}
+DOCUMENTED_GLOBALS = NUMPY_ADMITTED | CONTAINERS_ADMITTED | {("_codecs", "encode")}
+
+
+def every_global_of(module_names):
+    """(module, name) of every attribute of these modules: functions, classes, modules, constants."""
+    import importlib
+
+    names = set()
+    for module_name in module_names:
+        module = importlib.import_module(module_name)
+        names |= {(module_name, name) for name in dir(module)}
+    return names
+
+
 def sample_arrays():
     rng = np.random.default_rng(7)
     return {
@@ -291,6 +344,50 @@ def assert_same_arrays(loaded, expected, what=""):
 
 
 ALL_PROTOCOLS = [(f"protocol{p}", p) for p in range(2, pickle.HIGHEST_PROTOCOL + 1)]
+
+
+class TestAllowList(unittest.TestCase):
+
+    def test_the_allow_list_is_exactly_the_documented_one(self):
+        admitted = set(safe_pickle.ADMITTED_GLOBALS)
+        assert admitted == DOCUMENTED_GLOBALS, (f"admitted but not documented: {sorted(admitted - DOCUMENTED_GLOBALS)}; "
+                                                f"documented but not admitted: {sorted(DOCUMENTED_GLOBALS - admitted)}")
+
+    def test_each_admitted_name_stands_for_what_it_says(self):
+        """The classes are the classes themselves; the functions are NumPy's own or the latin-1 encoder."""
+        import builtins
+        import collections
+
+        for (module, name), value in safe_pickle.ADMITTED_GLOBALS.items():
+            if (module, name) in CONTAINERS_ADMITTED:
+                owner = collections if module == "collections" else builtins
+                assert value is getattr(owner, name), (module, name, value)
+            elif name in ("ndarray", "dtype"):
+                assert value is getattr(np, name), (module, name, value)
+            elif (module, name) == ("_codecs", "encode"):
+                assert value.__module__ == "scratch.safe_pickle", value  # the restricted wrapper
+            else:
+                assert callable(value) and value.__module__.startswith("numpy"), (module, name, value)
+                assert value.__name__ == name, (module, name, value)
+
+    def test_every_other_global_of_these_modules_is_refused(self):
+        """By structure, not by a list of bad names: every attribute of these modules (function, class,
+        submodule, constant) is refused unless the documented list holds it."""
+        candidates = every_global_of(["builtins", "os", "io", "subprocess", "shutil", "pickle", "codecs",
+                                      "_codecs", "collections", "copyreg", "numpy", "numpy.lib.npyio"])
+        core = every_global_of(["numpy._core.multiarray", "numpy._core.numeric"])  # NumPy 1 names them numpy.core
+        candidates |= core | {(module.replace("numpy._core", "numpy.core"), name) for module, name in core}
+        refused = 0
+        for module, name in sorted(candidates):
+            data = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"."
+            if (module, name) in DOCUMENTED_GLOBALS:
+                safe_pickle.loads(data)
+                continue
+            with self.assertRaises(safe_pickle.ForbiddenGlobalError, msg=f"{module}.{name} was admitted"):
+                safe_pickle.loads(data)
+            refused += 1
+        assert refused > 1000, f"only {refused} globals tried"
+
 
 
 class TestRoundTrip(unittest.TestCase):

@@ -5,6 +5,9 @@
   that reads weights is one line ``error: ...`` naming the file and the problem;
 * train.py stops a diverging run, naming the iteration and suggesting a lower
   --lr, and writes nothing; unusable initial weights are blamed, not the learning rate;
+  the loss check and the weight check each catch NaN themselves (called directly);
+* ResNet's batch-norm running statistics: every one is loaded, and a missing one or
+  one of the wrong shape is named;
 * an MNIST label outside 0..9 is refused, naming the file;
 * train.py stores the network's configuration with the weights (VGG's and
   ResNet's --channels too); evaluate.py takes it from there, and any script
@@ -25,7 +28,7 @@ from parameterized import parameterized
 import scratch
 import scratch.serialization
 from mnist_support import MNIST_DIR, requires_mnist
-from script_support import assert_usage_error, run_script, succeeded
+from script_support import assert_usage_error, import_script, run_script, succeeded
 
 SMALL_RUN = ["--train-limit", "500", "--iters", "30", "--batch-size", "50", "--no-progress", "--no-plot"]
 NETWORKS = {"two_layer": lambda: scratch.TwoLayerNet(784, 50, 10, seed=3),
@@ -139,6 +142,77 @@ def test_non_finite_weights_in_a_pickle_are_refused(tmp_path):
     assert_usage_error(result, f"{path}: parameter 'W2' holds 0 NaN and 1 infinite values")
 
 
+# ResNet's batch-norm running statistics: saved beside the weights, and all of them needed
+def resnet_file(path, edit=lambda arrays: None):
+    """A ResNet weights file as train.py saves it (running statistics not the initial 0 and 1), then ``edit``ed."""
+    network = scratch.ResNet(seed=3)
+    arrays = dict(network.params)
+    for name, layer in network.batch_norms().items():
+        channels = layer.running_mean.shape
+        arrays[f"{name}.running_mean"] = np.full(channels, 0.25, np.float32)
+        arrays[f"{name}.running_var"] = np.full(channels, 2.0, np.float32)
+    edit(arrays)
+    scratch.serialization.save_params(path, arrays, config={"model": "resnet"})
+    return sorted(network.batch_norms())
+
+
+def without_one_statistic(arrays):
+    norms = sorted(name.rsplit(".", 1)[0] for name in arrays if name.endswith(".running_var"))
+    del arrays[f"{norms[len(norms) // 2]}.running_var"]
+
+
+@parameterized.expand(["scratch", "torch"])
+def test_a_missing_running_statistic_is_named(backend):
+    """One running_var removed: the layer would keep variance 1 and print a wrong accuracy."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        weights = Path(folder) / "resnet.npz"
+        norms = resnet_file(weights, without_one_statistic)
+        missing = f"{norms[len(norms) // 2]}.running_var"
+        result = run_script("evaluate.py", "--weights", weights, "--backend", backend,
+                            "--data-dir", Path(folder) / "no-mnist", "--no-download")
+    assert_usage_error(result, f"{weights}: running statistics do not fit this network: missing ['{missing}']")
+
+
+@parameterized.expand(["scratch", "torch"])
+def test_a_running_statistic_of_the_wrong_shape_is_named(backend):
+    import tempfile
+
+    def widen(arrays):
+        name = next(name for name in sorted(arrays) if name.endswith(".running_mean"))
+        arrays[name] = np.zeros(arrays[name].shape[0] + 1, np.float32)
+        widen.name, widen.shape = name, arrays[name].shape
+
+    with tempfile.TemporaryDirectory() as folder:
+        weights = Path(folder) / "resnet.npz"
+        resnet_file(weights, widen)
+        result = run_script("evaluate.py", "--weights", weights, "--backend", backend,
+                            "--data-dir", Path(folder) / "no-mnist", "--no-download")
+    expected = (widen.shape[0] - 1,)
+    assert_usage_error(result, f"{weights}: {widen.name}: expected shape {expected}, file has {widen.shape}")
+
+
+@parameterized.expand(["scratch", "torch"])
+def test_every_running_statistic_is_loaded(backend):
+    """The file's statistics, not the initial ones, are in every batch norm after loading."""
+    import tempfile
+
+    import reference
+
+    common = import_script("_common")
+    network = (scratch if backend == "scratch" else reference).ResNet(seed=0)
+
+    with tempfile.TemporaryDirectory() as folder:
+        weights = Path(folder) / "resnet.npz"
+        resnet_file(weights)
+        common.load_weights(network, weights)
+    state = common.network_state(network)
+    assert len(state) == 2 * len(network.batch_norms()) > 0
+    for name, value in state.items():
+        np.testing.assert_array_equal(value, 0.25 if name.endswith("mean") else 2.0, err_msg=name)
+
+
 # ---------------------------------------------------------------------------
 # Divergence
 # ---------------------------------------------------------------------------
@@ -184,6 +258,76 @@ def test_bad_initial_weights_are_blamed_not_the_learning_rate(tmp_path):
     assert line.startswith("error: the initial weights are unusable: W1 holds a weight of magnitude "), line
     assert line.endswith(f"check --init-weights {huge}") and "lower --lr" not in line
     assert not (tmp_path / "w.npz").exists()
+
+
+# The checks themselves, called directly: NaN and inf must be caught by the check meant for them,
+# not a step later by another one with a message that blames the wrong thing.
+def run_options(**options):
+    """The options of a train.py run, as the divergence checks read them."""
+    import argparse
+
+    defaults = dict(init_weights=None, model="two_layer", weight_init_std=0.01, seed=0, lr=0.1, save="w.npz")
+    return argparse.Namespace(**{**defaults, **options})
+
+
+@parameterized.expand([("nan", float("nan"), "nan"), ("inf", float("inf"), "inf"), ("too_big", 1e4, "1e+04")])
+def test_the_loss_check_stops_nan_inf_and_huge_losses(_name, loss, shown):
+    train = import_script("train")
+    with pytest.raises(ValueError) as start:
+        train.check_loss(run_options(), loss, 1)
+    assert str(start.value).startswith(f"the initial weights are unusable: the minibatch loss is {shown} "
+                                       "before any update"), start.value
+    assert str(start.value).endswith("check --weight-init-std 0.01") and "--lr" not in str(start.value)
+    with pytest.raises(FloatingPointError) as later:
+        train.check_loss(run_options(), loss, 7)
+    assert str(later.value).startswith(f"training diverged at iteration 7: the minibatch loss is {shown} "), later.value
+    assert "lower --lr (this run: 0.1)" in str(later.value)
+    for fine in (0.0, 2.3, train.LOSS_LIMIT):
+        train.check_loss(run_options(), fine, 7)
+
+
+@parameterized.expand([("numpy", np.asarray), ("torch", lambda a: __import__("torch").from_numpy(a))])
+def test_the_weight_check_names_the_parameter_holding_nan(_name, convert):
+    """NaN among finite values, in a parameter that is neither first nor the largest finite one."""
+    train = import_script("train")
+    b1 = np.linspace(-1.0, 1.0, 12)
+    b1[5] = np.nan
+    params = {"W1": np.full((3, 4), 5.0), "b1": b1, "W2": np.full((4, 2), -9000.0), "b2": np.zeros(2)}
+    params = {name: convert(value) for name, value in params.items()}
+    assert train.largest_weight(params)[0] == "b1"
+    with pytest.raises(FloatingPointError) as later:
+        train.check_weights(run_options(), params, 3)
+    assert str(later.value).startswith("training diverged at iteration 3: b1 holds a weight of magnitude nan"), later.value
+    with pytest.raises(ValueError) as start:
+        train.check_weights(run_options(init_weights="start.npz"), params, 0)
+    assert str(start.value).startswith("the initial weights are unusable: b1 holds a weight of magnitude nan")
+    assert str(start.value).endswith("check --init-weights start.npz")
+    params["b1"][5] = 0.5
+    train.check_weights(run_options(), params, 3)  # finite and below the limit: no error
+    assert train.largest_weight(params) == ("W2", 9000.0)
+
+
+@requires_mnist
+def test_a_nan_weight_from_an_update_stops_the_run_and_saves_nothing(tmp_path, monkeypatch, capsys):
+    """SGD's third update leaves one NaN in b2 (finite everywhere else, the loss still finite)."""
+    train = import_script("train")
+    plain_update, calls = scratch.SGD.update, []
+
+    def update_leaving_a_nan(self, params, grads):
+        plain_update(self, params, grads)
+        calls.append(1)
+        if len(calls) == 3:
+            params["b2"][4] = np.nan
+
+    monkeypatch.setattr(scratch.SGD, "update", update_leaving_a_nan)
+    save, plot, history = tmp_path / "w.npz", tmp_path / "curves.png", tmp_path / "history.json"
+    with pytest.raises(FloatingPointError) as info:
+        train.main(["--data-dir", MNIST_DIR, *SMALL_RUN[:-1], "--save", str(save), "--plot", str(plot),
+                    "--history", str(history)])
+    assert str(info.value).startswith("training diverged at iteration 3: b2 holds a weight of magnitude nan"), info.value
+    assert f"Nothing was saved: {save} was not written" in str(info.value)
+    assert len(calls) == 3 and list(tmp_path.iterdir()) == []
+    capsys.readouterr()
 
 
 # ---------------------------------------------------------------------------

@@ -241,3 +241,95 @@ def test_a_real_network_records_the_accuracies_of_the_right_weights(_, backend):
     # evaluating one iteration early or late would record other numbers here: an off-by-one shows
     for shift in (-1, 1):
         assert [independent_accuracy(probe, snapshots[s + shift], x_train, t_train) for s in after] != train_acc
+
+
+# ---------------------------------------------------------------------------
+# scratch.book.Trainer: the book's loop and the book's printed lines, exactly
+# ---------------------------------------------------------------------------
+
+def book_trainer(trainer_class, n_train=9, batch=3, epochs=2, seed=4, **kwargs):
+    """A book-style Trainer (global np.random, no seed argument) on CountingNet, which keeps a
+    ``last_loss`` the book's loop must ignore."""
+    network = CountingNet(keeps_last_loss=True)
+    data = tiny_dataset(n_train, N_TEST)
+    np.random.seed(seed)
+    trainer = trainer_class(network, *data, epochs=epochs, mini_batch_size=batch, optimizer="SGD",
+                            optimizer_param={"lr": 1.0}, **kwargs)
+    return trainer, network, data
+
+
+def books_printout(trainer, x_train, x_test, evaluated):
+    """What the book's common/trainer.py prints, written out from its source: str() of every number."""
+    lines = []
+    for i in range(trainer.max_iter):
+        lines.append("train loss:" + str(loss_after(i + 1)))  # the loss after the update
+        if i in evaluated:
+            epoch = evaluated.index(i) + 1
+            lines.append("=== epoch:" + str(epoch) + ", train acc:" + str(accuracy_after(x_train, i + 1))
+                         + ", test acc:" + str(accuracy_after(x_test, i + 1)) + " ===")
+    lines += ["=============== Final Test Accuracy ===============",
+              "test acc:" + str(accuracy_after(x_test, trainer.max_iter))]
+    return "\n".join(lines) + "\n"
+
+
+def test_book_trainer_updates_then_takes_the_loss():
+    """The book's order: gradient, update, then one more forward pass for the recorded loss (even
+    for a network that keeps the loss of the gradient's pass); minibatches from np.random.choice."""
+    import scratch.book
+
+    trainer, network, (x_train, _, _, _) = book_trainer(scratch.book.Trainer, verbose=False)
+    trainer.train()
+    assert trainer.max_iter == 6
+    assert network.loss_calls == [1, 2, 3, 4, 5, 6], "the loss must be taken after each update"
+    assert trainer.train_loss_list == [loss_after(i + 1) for i in range(6)]
+    np.random.seed(4)
+    for i, (steps, x_batch, _) in enumerate(network.batches):
+        assert steps == i
+        np.testing.assert_array_equal(x_batch[:, 0].astype(int), np.random.choice(9, 3))
+
+
+def test_book_trainer_prints_the_books_lines(capsys):
+    """Every line, character for character: ``train loss:`` per iteration, the epoch lines and the
+    final two, numbers written by str() (1/9 as 0.1111111111111111, not 0.1111)."""
+    import scratch.book
+
+    trainer, _, (x_train, _, x_test, _) = book_trainer(scratch.book.Trainer)
+    capsys.readouterr()
+    final = trainer.train()
+    out, err = capsys.readouterr()
+    assert out == books_printout(trainer, x_train, x_test, evaluated=[0, 3])
+    assert "train acc:0.1111111111111111," in out and err == ""
+    assert final == accuracy_after(x_test, 6)
+
+
+def test_book_trainer_is_the_books_trainer(capsys):
+    """The book's own common/trainer.py on the same network and seed: the same lines, calls and lists."""
+    import importlib
+    import os
+    import sys
+
+    import scratch.book
+    from conftest import book_code_file
+
+    root = os.path.dirname(os.path.dirname(book_code_file("common/trainer.py")))
+    before = set(sys.modules)
+    sys.path.insert(0, root)
+    try:
+        books = importlib.import_module("common.trainer")
+    finally:
+        sys.path.remove(root)
+        for name in set(sys.modules) - before:  # the book's package 'common' must not shadow anything later
+            del sys.modules[name]
+    runs = []
+    for trainer_class in (books.Trainer, scratch.book.Trainer):
+        trainer, network, _ = book_trainer(trainer_class, n_train=10, batch=4, epochs=3,
+                                           evaluate_sample_num_per_epoch=5)
+        capsys.readouterr()
+        trainer.train()
+        runs.append((capsys.readouterr().out, network.loss_calls, [b[1].tolist() for b in network.batches],
+                     [(s, len(x)) for s, x, _ in network.evaluations], trainer.train_loss_list,
+                     trainer.train_acc_list, trainer.test_acc_list))
+    assert runs[0][0].count("\n") > 10
+    for what, book, ours in zip(("printout", "loss calls", "batches", "evaluations", "losses", "train acc",
+                                 "test acc"), *runs):
+        assert ours == book, what
