@@ -12,7 +12,7 @@ Gradients come from autograd, not from the book's hand-derived graph.
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import check_batch, check_dout, check_forward_done
+from scratch.checks import check_batch, check_dout, check_forward_done
 
 from ._tensor import as_float_tensor, as_param, backprop, track
 

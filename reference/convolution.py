@@ -10,7 +10,7 @@ order (a NaN window: its last NaN); ``scratch.convolution`` reproduces that.
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import check_batch, check_dout, check_forward_done, check_size
+from scratch.checks import check_batch, check_dout, check_forward_done, check_size
 from scratch.convolution import _check_pool
 from scratch.util import _count, _output_shape
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import torch
 
-from scratch._checks import check_size
+from scratch.checks import check_size
 from scratch.simple_convnet import check_conv_param, check_input_dim, check_pooled
 
 from ._tensor import torch_dtype

@@ -15,7 +15,7 @@ Gradients come from autograd.
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import check_dout, check_forward_done
+from scratch.checks import check_dout, check_forward_done
 from scratch.dropout import check_mask, check_ratio
 
 from ._tensor import backprop, to_numpy, track

@@ -6,7 +6,7 @@ tensor or NumPy array and returns a tensor of the input's floating dtype.
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import check_batch, class_indices
+from scratch.checks import check_batch, class_indices
 
 from ._tensor import as_float_tensor, as_tensor, to_numpy
 

@@ -6,7 +6,7 @@ with its own gradient, as the NumPy backend does (autograd would add them).
 """
 import torch
 
-from scratch._checks import check_dout, check_forward_done
+from scratch.checks import check_dout, check_forward_done
 from scratch.join import _check_axis, _check_concat, _check_residual
 
 from ._tensor import as_tensor, backprop, track

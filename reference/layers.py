@@ -11,7 +11,7 @@ of comparing against the NumPy backend. Parameters are tensors with
 import torch
 import torch.nn.functional as F
 
-from scratch._checks import check_batch, check_dout, check_forward_done, class_indices
+from scratch.checks import check_batch, check_dout, check_forward_done, class_indices
 
 from ._tensor import as_param, backprop, to_numpy, track
 

@@ -1,7 +1,7 @@
 """Local response normalization (AlexNet, chapter 8), as ``F.local_response_norm``; autograd backward."""
 import torch.nn.functional as F
 
-from scratch._checks import check_dout, check_forward_done
+from scratch.checks import check_dout, check_forward_done
 from scratch.local_response_norm import _check_lrn_args, _check_lrn_shape
 
 from ._tensor import as_tensor, backprop, track

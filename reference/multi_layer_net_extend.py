@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import torch
 
-from scratch._checks import check_non_negative
+from scratch.checks import check_non_negative
 from scratch.multi_layer_net_extend import check_layer_sizes
 
 from ._tensor import backprop, torch_dtype

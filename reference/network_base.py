@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from scratch._checks import check_batch, class_indices
+from scratch.checks import check_batch, class_indices
 from scratch.util import _count
 
 from .serialization import load_params as read_params_file

@@ -10,7 +10,7 @@ construction and before every step.
 """
 import torch
 
-from scratch._checks import check_fraction, check_non_negative
+from scratch.checks import check_fraction, check_non_negative
 from scratch.optimizer import check_gradients
 
 from ._tensor import as_tensor

@@ -32,7 +32,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import Pooling
 from .dropout import check_ratio
 from .layers import Relu

@@ -41,7 +41,7 @@ source coordinates (cos 90 degrees is 6e-17, not 0).
 """
 import numpy as np
 
-from ._checks import check_batch
+from .checks import check_batch
 
 __all__ = ["affine", "rotate", "translate", "scale", "crop", "hflip", "brightness",
            "Augmenter", "draw_params"]

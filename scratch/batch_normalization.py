@@ -17,7 +17,7 @@ layer keeps the graph node by node.
 """
 import numpy as np
 
-from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done
+from .checks import check_batch, check_dout, check_dtype_matches, check_forward_done
 
 __all__ = ["BatchNormalization"]
 

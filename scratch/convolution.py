@@ -28,7 +28,7 @@ Both follow the book's common/layers.py: ``forward(x)`` on (N, C, H, W) data,
 """
 import numpy as np
 
-from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done, check_size, dtype_of
+from .checks import check_batch, check_dout, check_dtype_matches, check_forward_done, check_size, dtype_of
 from .util import _count, _fold_unfolded, _output_shape, _unfold
 
 __all__ = ["Convolution", "Pooling", "AvgPooling", "GlobalAvgPooling", "Subsampling"]

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import Pooling
 from .layers import Relu
 from .network_base import Network

@@ -13,7 +13,7 @@ x * mask * (1 / (1 - p)) can differ from it in the last bit.
 """
 import numpy as np
 
-from ._checks import as_float_array, check_dout, check_forward_done
+from .checks import as_float_array, check_dout, check_forward_done
 
 __all__ = ["Dropout"]
 

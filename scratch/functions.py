@@ -5,7 +5,7 @@ the input's floating dtype: float32 in, float32 out.
 """
 import numpy as np
 
-from ._checks import as_float_array, check_batch, class_indices
+from .checks import as_float_array, check_batch, class_indices
 
 __all__ = ["step_function", "sigmoid", "relu", "identity_function", "softmax",
            "sum_squared_error", "cross_entropy_error"]

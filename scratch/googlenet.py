@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import GlobalAvgPooling, Pooling
 from .join import Concat
 from .layers import Relu

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_float_array
+from .checks import as_float_array
 
 __all__ = ["numerical_diff", "numerical_gradient", "gradient_descent"]
 

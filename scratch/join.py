@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ._checks import check_dout, check_forward_done
+from .checks import check_dout, check_forward_done
 
 __all__ = ["Concat", "Residual"]
 

@@ -10,7 +10,7 @@ infinity propagate as in PyTorch.
 """
 import numpy as np
 
-from ._checks import check_batch, check_dout, check_dtype_matches, check_forward_done, class_indices
+from .checks import check_batch, check_dout, check_dtype_matches, check_forward_done, class_indices
 from .functions import sigmoid
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Affine", "SoftmaxWithLoss"]

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import Subsampling
 from .layers import Sigmoid, Tanh
 from .network_base import Network

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_batch, check_dout, check_forward_done, check_size
+from .checks import check_batch, check_dout, check_forward_done, check_size
 
 __all__ = ["LocalResponseNorm"]
 

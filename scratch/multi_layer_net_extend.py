@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_non_negative, dtype_of
+from .checks import check_non_negative, dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu, Sigmoid
 from .network_base import Network

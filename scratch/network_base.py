@@ -1,7 +1,7 @@
 """What every network shares: accuracy, and saving and loading its ``params``."""
 import numpy as np
 
-from ._checks import check_batch, class_indices, nonfinite_samples
+from .checks import check_batch, class_indices, nonfinite_samples
 from .batch_normalization import BatchNormalization
 from .convolution import Convolution
 from .dropout import Dropout

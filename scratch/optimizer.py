@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_fraction, check_non_negative
+from .checks import check_fraction, check_non_negative
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
 

@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import GlobalAvgPooling
 from .join import Residual
 from .layers import Relu

@@ -3,7 +3,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import check_size, dtype_of
+from .checks import check_size, dtype_of
 from .convolution import Pooling
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu

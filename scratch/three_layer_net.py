@@ -5,7 +5,7 @@ Inference only: its weights come from a file, e.g. the book's
 """
 import numpy as np
 
-from ._checks import dtype_of
+from .checks import dtype_of
 from .functions import sigmoid, softmax
 from .network_base import Network
 from .serialization import load_params

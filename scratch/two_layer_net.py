@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._checks import dtype_of
+from .checks import dtype_of
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu, Sigmoid
 from .multi_layer_net_extend import check_layer_sizes

@@ -22,7 +22,7 @@ trained net), and inverted dropout.
 """
 import numpy as np
 
-from ._checks import check_size
+from .checks import check_size
 from .alexnet import LayerPlan, PlannedNetwork
 from .dropout import check_ratio
 

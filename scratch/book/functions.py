@@ -10,7 +10,7 @@ Where the math is the same the functions are ``scratch``'s own (``sigmoid``,
 """
 import numpy as np
 
-from .._checks import as_float_array, class_indices
+from ..checks import as_float_array, class_indices
 from ..functions import identity_function, relu, sigmoid, softmax, sum_squared_error
 
 __all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",

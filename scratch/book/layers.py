@@ -21,7 +21,7 @@ the book's ``np.dot(x, W)``: float32 MNIST images meet float64 weights.
 import numpy as np
 
 from .. import batch_normalization, convolution, dropout
-from .._checks import as_float_array, check_batch, check_dout, check_forward_done
+from ..checks import as_float_array, check_batch, check_dout, check_forward_done
 from ..convolution import Pooling
 from ..layers import AddLayer, MulLayer, Relu, Sigmoid
 from .functions import class_labels, cross_entropy_error, softmax

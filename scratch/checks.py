@@ -1,4 +1,9 @@
-"""Input checks shared by the NumPy backend: clear errors instead of silent broadcasts."""
+"""Input checks shared by both backends: clear errors instead of silent broadcasts.
+
+Public, so that ``reference`` (the PyTorch mirror) raises the same errors with
+the same words: a layer's ``forward`` starts with one call to a check from here
+and then computes.
+"""
 import numpy as np
 
 

@@ -1,0 +1,9 @@
+"""Fast plug-ins: subclasses of the readable layers that compute the same numbers faster.
+
+The readable layers (``scratch.Convolution``, ``scratch.Pooling``,
+``scratch.BatchNormalization``) are the book's algorithm, written to be read.
+Each class here has the same constructor and attributes and returns the same
+numbers (tests prove it to 1e-12 in float64, with the same tie choices), and
+says in a comment what its speed trick buys, measured. The networks use these
+by default; ``readable=True`` builds them from the readable layers instead.
+"""
