@@ -15,10 +15,9 @@ Gradients come from autograd.
 import torch
 import torch.nn.functional as F
 
-from scratch.checks import check_dout, check_forward_done
-from scratch.dropout import check_mask, check_ratio
+from scratch.checks import check_dout, check_forward_done, check_mask, check_ratio
 
-from ._tensor import backprop, to_numpy, track
+from ._tensor import backprop, track
 
 __all__ = ["Dropout"]
 
@@ -28,9 +27,10 @@ class Dropout:
 
     The mask (True = keep, probability 1 - p) is drawn with ``bernoulli_``
     from the layer's own ``torch.Generator`` seeded with ``seed``, unless
-    ``forward`` is given one (``mask=``, training only). p = 1 (inverted) gives x * 0
-    whatever the mask, like ``F.dropout``; the test pass of the inverted
-    version is ``F.dropout(x, p, training=False)``, the identity.
+    ``forward`` is given one (``mask=``, used in training only). p = 1
+    (inverted) gives x * 0 whatever the mask, like ``F.dropout``; the test
+    pass of the inverted version is ``F.dropout(x, p, training=False)``, the
+    identity.
     """
 
     def __init__(self, dropout_ratio=0.5, inverted=True, seed=None):
@@ -47,23 +47,21 @@ class Dropout:
 
     def forward(self, x, train_flg=True, mask=None):
         self.x = track(x)
+        mask = check_mask(mask, self.x.shape)
         p = self.dropout_ratio
-        if train_flg:
-            if mask is None:
-                noise = torch.empty_like(self.x).bernoulli_(1 - p, generator=self.generator)
-                self.mask = noise.bool()
-            else:
-                self.mask = torch.from_numpy(check_mask(to_numpy(mask), tuple(self.x.shape)))
-            noise = self.mask.to(self.x.dtype)
-            if not self.inverted:
-                self.out = self.x * noise
-            elif p == 1:
-                self.out = self.x * torch.zeros((), dtype=self.x.dtype)
-            else:
-                self.out = self.x * noise.div_(1 - p)
-        else:
+        if not train_flg:
             self.mask = None
             self.out = F.dropout(self.x, p, training=False) if self.inverted else self.x * (1 - p)
+            return self.out
+        if mask is None:
+            self.mask = torch.empty_like(self.x).bernoulli_(1 - p, generator=self.generator).bool()
+        else:
+            self.mask = torch.from_numpy(mask)
+        noise = self.mask.to(self.x.dtype)
+        if not self.inverted:
+            self.out = self.x * noise
+        else:  # F.dropout: noise.div_(1 - p), then x * noise; p = 1 gives x * 0
+            self.out = self.x * (noise.div_(1 - p) if p < 1 else torch.zeros((), dtype=self.x.dtype))
         return self.out
 
     def backward(self, dout):

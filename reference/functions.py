@@ -6,7 +6,7 @@ tensor or NumPy array and returns a tensor of the input's floating dtype.
 import torch
 import torch.nn.functional as F
 
-from scratch.checks import check_batch, class_indices
+from scratch.checks import check_probabilities, check_same_shape
 
 from ._tensor import as_float_tensor, as_tensor, to_numpy
 
@@ -43,8 +43,7 @@ def softmax(x):
 def sum_squared_error(y, t):
     """Sum of squared errors (4.2.1): E = 1/2 * sum_k (y_k - t_k)^2, as ``F.mse_loss(reduction='sum') / 2``."""
     y, t = as_float_tensor(y, "y"), as_float_tensor(t, "t")
-    if y.shape != t.shape:
-        raise ValueError(f"y has shape {tuple(y.shape)} but t has shape {tuple(t.shape)}")
+    check_same_shape(y, t, "y", "t")
     return 0.5 * F.mse_loss(y, t, reduction="sum")
 
 
@@ -60,9 +59,6 @@ def cross_entropy_error(y, t):
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
-    if y.ndim != 2:
-        raise ValueError(f"y must be a vector or a batch of rows, got shape {tuple(y.shape)}")
-    check_batch(y.shape, "cross_entropy_error")
-    labels = torch.from_numpy(class_indices(t, y.shape[1], tuple(y.shape[:1])))
+    labels = torch.from_numpy(check_probabilities(y, t))
     tiny = torch.finfo(y.dtype).tiny
     return F.nll_loss(torch.log(y.clamp_min(tiny)), labels)

@@ -6,6 +6,8 @@ scalars or two equally shaped arrays of 0/1 inputs and returns 0/1 as int64.
 import torch
 import torch.nn.functional as F
 
+from scratch.checks import check_same_shape
+
 from ._tensor import as_tensor
 
 __all__ = ["AND", "NAND", "OR", "XOR", "perceptron"]
@@ -14,8 +16,7 @@ __all__ = ["AND", "NAND", "OR", "XOR", "perceptron"]
 def perceptron(x1, x2, w, b):
     """y = 1 if w[0]*x1 + w[1]*x2 + b > 0 else 0 (equation 2.2)."""
     x1, x2 = as_tensor(x1).to(torch.float64), as_tensor(x2).to(torch.float64)
-    if x1.shape != x2.shape:
-        raise ValueError(f"x1 has shape {tuple(x1.shape)} but x2 has shape {tuple(x2.shape)}")
+    check_same_shape(x1, x2, "x1", "x2")
     x = torch.stack([x1, x2], dim=-1)
     weight = torch.tensor([w], dtype=torch.float64)
     bias = torch.tensor([b], dtype=torch.float64)

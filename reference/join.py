@@ -6,19 +6,11 @@ with its own gradient, as the NumPy backend does (autograd would add them).
 """
 import torch
 
-from scratch.checks import check_dout, check_forward_done
-from scratch.join import _check_axis, _check_concat, _check_residual
+from scratch.checks import check_concat, check_concat_axis, check_dout, check_forward_done, check_residual
 
 from ._tensor import as_tensor, backprop, track
 
 __all__ = ["Concat", "Residual"]
-
-
-def _float_tensor(x, who):
-    x = as_tensor(x)
-    if not x.is_floating_point():
-        raise TypeError(f"{who} expects floating-point input, got dtype {x.dtype}")
-    return x
 
 
 def _distinct(tensors):
@@ -40,13 +32,13 @@ class Concat:
     """
 
     def __init__(self, axis=1):
-        self.axis = _check_axis(axis)
+        self.axis = check_concat_axis(axis)
         self.xs = None
         self.out = None
 
     def forward(self, *xs):
-        xs = [_float_tensor(x, "Concat") for x in xs]
-        axis = _check_concat([tuple(x.shape) for x in xs], [x.dtype for x in xs], self.axis)
+        xs = [as_tensor(x) for x in xs]
+        axis = check_concat(xs, self.axis)
         self.xs = _distinct(xs)
         self.out = torch.cat(self.xs, dim=axis)
         return self.out
@@ -66,8 +58,8 @@ class Residual:
         self.out = None
 
     def forward(self, x, shortcut):
-        x, shortcut = _float_tensor(x, "Residual"), _float_tensor(shortcut, "Residual")
-        _check_residual(x.shape, shortcut.shape, x.dtype, shortcut.dtype)
+        x, shortcut = as_tensor(x), as_tensor(shortcut)
+        check_residual(x, shortcut)
         self.x, self.shortcut = _distinct([x, shortcut])
         self.out = torch.add(self.x, self.shortcut)
         return self.out

@@ -11,7 +11,7 @@ of comparing against the NumPy backend. Parameters are tensors with
 import torch
 import torch.nn.functional as F
 
-from scratch.checks import check_batch, check_dout, check_forward_done, class_indices
+from scratch.checks import check_affine_input, check_affine_params, check_dout, check_forward_done, check_scores
 
 from ._tensor import as_param, backprop, to_numpy, track
 
@@ -122,12 +122,8 @@ class Affine:
     """
 
     def __init__(self, W, b):
-        if W.ndim != 2 or tuple(b.shape) != (W.shape[0],):
-            raise ValueError(f"Affine needs W of shape (out, in) and b of shape (out,), "
-                             f"got W {tuple(W.shape)} and b {tuple(b.shape)}")
         self.W, self.b = as_param(W), as_param(b)
-        if self.W.dtype != self.b.dtype:
-            raise TypeError(f"Affine: W is {self.W.dtype} but b is {self.b.dtype}")
+        check_affine_params(self.W, self.b)
         self.x = None
         self.out = None
         self.dW = None
@@ -135,14 +131,8 @@ class Affine:
 
     def forward(self, x):
         self.x = track(x)
-        if self.x.dtype != self.W.dtype:
-            raise TypeError(f"Affine: input dtype {self.x.dtype} does not match parameter dtype {self.W.dtype}")
-        check_batch(self.x.shape, "Affine")
-        flat = self.x.reshape(self.x.shape[0], -1)
-        if flat.shape[1] != self.W.shape[1]:
-            raise ValueError(f"Affine expects {self.W.shape[1]} input features per sample, "
-                             f"got input of shape {tuple(self.x.shape)}")
-        self.out = F.linear(flat, self.W, self.b)
+        check_affine_input(self.x, self.W)
+        self.out = F.linear(self.x.reshape(self.x.shape[0], -1), self.W, self.b)
         return self.out
 
     def backward(self, dout):
@@ -166,10 +156,7 @@ class SoftmaxWithLoss:
 
     def forward(self, x, t):
         self.x = track(x)
-        if self.x.ndim != 2:
-            raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {tuple(self.x.shape)}")
-        check_batch(self.x.shape, "SoftmaxWithLoss")
-        self.t = torch.from_numpy(class_indices(to_numpy(t), self.x.shape[1], tuple(self.x.shape[:1])))
+        self.t = torch.from_numpy(check_scores(self.x, to_numpy(t)))
         self.loss = F.cross_entropy(self.x, self.t)
         self.y = F.softmax(self.x.detach(), dim=1)
         return self.loss

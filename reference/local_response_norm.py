@@ -1,8 +1,7 @@
 """Local response normalization (AlexNet, chapter 8), as ``F.local_response_norm``; autograd backward."""
 import torch.nn.functional as F
 
-from scratch.checks import check_dout, check_forward_done
-from scratch.local_response_norm import _check_lrn_args, _check_lrn_shape
+from scratch.checks import check_dout, check_forward_done, check_lrn_args, check_lrn_input
 
 from ._tensor import as_tensor, backprop, track
 
@@ -15,15 +14,13 @@ class LocalResponseNorm:
     zero-padded by size//2 channels before and (size-1)//2 after."""
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
-        self.size, self.alpha, self.beta, self.k = _check_lrn_args(size, alpha, beta, k)
+        self.size, self.alpha, self.beta, self.k = check_lrn_args(size, alpha, beta, k)
         self.x = None
         self.out = None
 
     def forward(self, x):
         x = as_tensor(x)
-        if not x.is_floating_point():
-            raise TypeError(f"LocalResponseNorm expects floating-point input, got dtype {x.dtype}")
-        _check_lrn_shape(x.shape)
+        check_lrn_input(x)
         self.x = track(x)
         self.out = F.local_response_norm(self.x, self.size, self.alpha, self.beta, self.k)
         return self.out

@@ -4,6 +4,10 @@ Public, so that ``reference`` (the PyTorch mirror) raises the same errors with
 the same words: a layer's ``forward`` starts with one call to a check from here
 and then computes.
 """
+import math
+import numbers
+import operator
+
 import numpy as np
 
 
@@ -105,6 +109,199 @@ def nonfinite_samples(x):
     if x.dtype.kind not in "fc":
         return 0
     return int(np.count_nonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1)))
+
+
+# --- layers, normalization and joins
+# Each takes NumPy arrays or torch tensors alike (it reads only ``shape`` and ``dtype``), so that
+# ``scratch`` and ``reference`` raise the same error with the same words.
+
+def dtype_name(dtype):
+    """'float32' for np.float32, np.dtype('float32') and torch.float32 alike."""
+    return str(np.dtype(dtype) if isinstance(dtype, type) else dtype).removeprefix("torch.")
+
+
+def is_floating(dtype):
+    """True for a real floating dtype, NumPy's or PyTorch's."""
+    return dtype_name(dtype).startswith(("float", "bfloat"))
+
+
+def check_floating(x, who):
+    """Floating-point input (no integers, booleans or complex numbers)."""
+    if not is_floating(x.dtype):
+        raise TypeError(f"{who} expects floating-point input, got dtype {dtype_name(x.dtype)}")
+
+
+def check_param_dtype(x, param, who, name="input"):
+    """``x`` in the dtype of the layer's parameter ``param``: float32 and float64 are never mixed."""
+    if dtype_name(x.dtype) != dtype_name(param.dtype):
+        raise TypeError(f"{who}: {name} dtype {dtype_name(x.dtype)} does not match parameter dtype "
+                        f"{dtype_name(param.dtype)}; convert it to {dtype_name(param.dtype)}")
+
+
+def check_same_shape(a, b, a_name, b_name):
+    """Two operands of one shape, never broadcast."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"{a_name} has shape {tuple(a.shape)} but {b_name} has shape {tuple(b.shape)}")
+
+
+def check_affine_params(W, b):
+    """W of shape (out, in) (``nn.Linear``'s layout) and b of shape (out,), of one dtype."""
+    if len(W.shape) != 2 or tuple(b.shape) != tuple(W.shape[:1]):
+        raise ValueError(f"Affine needs W of shape (out, in) and b of shape (out,), "
+                         f"got W {tuple(W.shape)} and b {tuple(b.shape)}")
+    if dtype_name(W.dtype) != dtype_name(b.dtype):
+        raise TypeError(f"Affine: W is {dtype_name(W.dtype)} but b is {dtype_name(b.dtype)}")
+
+
+def check_affine_input(x, W):
+    """A batch (N, ...) of W's dtype with in_features = W.shape[1] values per sample."""
+    check_param_dtype(x, W, "Affine")
+    check_batch(x.shape, "Affine")
+    if math.prod(x.shape[1:]) != W.shape[1]:
+        raise ValueError(f"Affine expects {W.shape[1]} input features per sample, "
+                         f"got input of shape {tuple(x.shape)}")
+
+
+def check_scores(x, t, who="SoftmaxWithLoss"):
+    """Scores (N, classes) of a non-empty batch and their labels; returns the labels as int64 class indices.
+
+    ``t`` holds integer labels (N,) or one-hot rows (N, classes), a NumPy array or a tensor.
+    """
+    if len(x.shape) != 2:
+        raise ValueError(f"{who} expects scores of shape (N, classes), got {tuple(x.shape)}")
+    check_batch(x.shape, who)
+    return class_indices(t, x.shape[1], tuple(x.shape[:1]))
+
+
+def check_probabilities(y, t):
+    """cross_entropy_error's y (N, classes), N >= 1, after a single vector became a batch of one;
+    returns the labels ``t`` as int64 class indices."""
+    if len(y.shape) != 2:
+        raise ValueError(f"y must be a vector or a batch of rows, got shape {tuple(y.shape)}")
+    check_batch(y.shape, "cross_entropy_error")
+    return class_indices(t, y.shape[1], tuple(y.shape[:1]))
+
+
+def check_ratio(dropout_ratio):
+    """``dropout_ratio`` as a float in [0, 1], else a ValueError (like ``F.dropout``)."""
+    if not 0 <= dropout_ratio <= 1:
+        raise ValueError(f"dropout_ratio must lie in [0, 1], got {dropout_ratio}")
+    return float(dropout_ratio)
+
+
+def check_mask(mask, shape):
+    """Dropout's keep-mask as a NumPy boolean array of ``shape`` (0/1 numbers are accepted); None stays None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape):
+        raise ValueError(f"Dropout: mask of shape {mask.shape} does not match input of shape {tuple(shape)}")
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"Dropout: mask must hold booleans (or 0/1), got dtype {mask.dtype}")
+        mask = mask.astype(bool)
+    return mask
+
+
+def check_batch_norm_params(gamma, beta, momentum, eps):
+    """gamma and beta of shape (C,) and one floating dtype; momentum in [0, 1]; eps >= 0."""
+    if len(gamma.shape) != 1 or tuple(beta.shape) != tuple(gamma.shape):
+        raise ValueError(f"BatchNormalization needs gamma and beta of shape (C,), "
+                         f"got gamma {tuple(gamma.shape)} and beta {tuple(beta.shape)}")
+    if not is_floating(gamma.dtype) or dtype_name(beta.dtype) != dtype_name(gamma.dtype):
+        raise TypeError(f"BatchNormalization needs floating gamma and beta of one dtype, "
+                        f"got gamma {dtype_name(gamma.dtype)} and beta {dtype_name(beta.dtype)}")
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+
+
+def check_running_statistic(value, gamma, name):
+    """A given running_mean or running_var: shape (C,) and gamma's dtype."""
+    if tuple(value.shape) != tuple(gamma.shape):
+        raise ValueError(f"BatchNormalization: {name} must have shape {tuple(gamma.shape)}, got {tuple(value.shape)}")
+    check_param_dtype(value, gamma, "BatchNormalization", name)
+
+
+def check_batch_norm_input(x, gamma, train_flg):
+    """(N, C) or (N, C, H, W) input of gamma's dtype; training needs more than one value per channel.
+
+    PyTorch refuses one value per channel when training (its variance is 0); the book allows it.
+    """
+    shape, channels = tuple(x.shape), gamma.shape[0]
+    check_batch(shape, "BatchNormalization")
+    if len(shape) < 2 or shape[1] != channels:
+        raise ValueError(f"BatchNormalization expects input of shape (N, {channels}) or "
+                         f"(N, {channels}, H, W), got {shape}")
+    check_param_dtype(x, gamma, "BatchNormalization")
+    if train_flg and math.prod(shape[:1] + shape[2:]) < 2:
+        raise ValueError(f"BatchNormalization needs more than 1 value per channel when training, "
+                         f"got input of shape {shape}")
+
+
+def check_lrn_args(size, alpha, beta, k):
+    """Validated (size, alpha, beta, k) of LocalResponseNorm: size an integer >= 1, the others real numbers."""
+    size = check_size(size, "size", "LocalResponseNorm")
+    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"LocalResponseNorm: {name} must be a real number, got {value!r}")
+    return size, float(alpha), float(beta), float(k)
+
+
+def check_lrn_input(x, who="LocalResponseNorm"):
+    """Floating input (N, C, ...) with at least three dimensions, as ``F.local_response_norm`` demands."""
+    check_floating(x, who)
+    shape = tuple(x.shape)
+    if len(shape) < 3:
+        raise ValueError(f"{who} expects input (N, C, ...) of 3 or more dimensions, got shape {shape}")
+    check_batch(shape, who)
+
+
+def check_concat_axis(axis):
+    """Concat's axis as a Python int (negative counts from the end)."""
+    try:
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"Concat: axis must be an integer, got {axis!r}") from None
+
+
+def check_concat(xs, axis):
+    """``axis`` made non-negative, after checking that the floating inputs can be concatenated along it."""
+    if not xs:
+        raise ValueError("Concat.forward needs at least one input")
+    for x in xs:
+        check_floating(x, "Concat")
+    shapes = [tuple(x.shape) for x in xs]
+    ndim = len(shapes[0])
+    if ndim == 0:
+        raise ValueError("Concat cannot join 0-d inputs")
+    for i, shape in enumerate(shapes[1:], 1):
+        if len(shape) != ndim:
+            raise ValueError(f"Concat: input {i} of shape {shape} has {len(shape)} dimensions, "
+                             f"input 0 of shape {shapes[0]} has {ndim}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"Concat: axis {axis} is out of range for inputs of {ndim} dimensions")
+    axis %= ndim
+    for i, shape in enumerate(shapes[1:], 1):
+        if shape[:axis] + shape[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]:
+            raise ValueError(f"Concat: input {i} of shape {shape} does not match input 0 of shape "
+                             f"{shapes[0]} except along axis {axis}")
+    names = [dtype_name(x.dtype) for x in xs]
+    if len(set(names)) > 1:
+        raise TypeError(f"Concat: inputs of different dtypes {names}; convert them to one dtype")
+    return axis
+
+
+def check_residual(x, shortcut):
+    """Residual's x and shortcut: floating, of one shape (no broadcasting) and one dtype."""
+    check_floating(x, "Residual")
+    check_floating(shortcut, "Residual")
+    if tuple(x.shape) != tuple(shortcut.shape):
+        raise ValueError(f"Residual: x of shape {tuple(x.shape)} and shortcut of shape {tuple(shortcut.shape)} "
+                         f"differ; project the shortcut (a 1x1 convolution) to the block's output shape")
+    if dtype_name(x.dtype) != dtype_name(shortcut.dtype):
+        raise TypeError(f"Residual: x is {dtype_name(x.dtype)} but shortcut is {dtype_name(shortcut.dtype)}")
 
 
 def check_non_negative(value, name):

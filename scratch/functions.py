@@ -5,7 +5,7 @@ the input's floating dtype: float32 in, float32 out.
 """
 import numpy as np
 
-from .checks import as_float_array, check_batch, class_indices
+from .checks import as_float_array, check_probabilities, check_same_shape
 
 __all__ = ["step_function", "sigmoid", "relu", "identity_function", "softmax",
            "sum_squared_error", "cross_entropy_error"]
@@ -57,8 +57,7 @@ def sum_squared_error(y, t):
     Summed over every element, batch included, as in the book.
     """
     y, t = as_float_array(y, "y"), as_float_array(t, "t")
-    if y.shape != t.shape:
-        raise ValueError(f"y has shape {y.shape} but t has shape {t.shape}")
+    check_same_shape(y, t, "y", "t")
     return 0.5 * np.sum((y - t) ** 2)
 
 
@@ -77,10 +76,7 @@ def cross_entropy_error(y, t):
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = np.asarray(t).reshape(1, -1) if np.ndim(t) == 1 else np.asarray(t).reshape(1)
-    if y.ndim != 2:
-        raise ValueError(f"y must be a vector or a batch of rows, got shape {y.shape}")
-    check_batch(y.shape, "cross_entropy_error")
-    labels = class_indices(t, y.shape[1], y.shape[:1])
+    labels = check_probabilities(y, t)
     picked = y[np.arange(y.shape[0]), labels]
     tiny = np.finfo(y.dtype).tiny
     return -np.mean(np.log(np.maximum(picked, tiny)))

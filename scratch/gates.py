@@ -5,14 +5,15 @@ scalars or two equally shaped arrays of 0/1 inputs and returns 0/1 as int64.
 """
 import numpy as np
 
+from .checks import check_same_shape
+
 __all__ = ["AND", "NAND", "OR", "XOR", "perceptron"]
 
 
 def perceptron(x1, x2, w, b):
     """y = 1 if w[0]*x1 + w[1]*x2 + b > 0 else 0 (equation 2.2)."""
     x1, x2 = np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64)
-    if x1.shape != x2.shape:
-        raise ValueError(f"x1 has shape {x1.shape} but x2 has shape {x2.shape}")
+    check_same_shape(x1, x2, "x1", "x2")
     x = np.stack([x1, x2], axis=-1)
     return (x @ np.asarray(w, dtype=np.float64) + b > 0).astype(np.int64)
 

@@ -10,7 +10,7 @@ infinity propagate as in PyTorch.
 """
 import numpy as np
 
-from .checks import check_batch, check_dout, check_dtype_matches, check_forward_done, class_indices
+from .checks import check_affine_input, check_affine_params, check_dout, check_forward_done, check_scores
 from .functions import sigmoid
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Affine", "SoftmaxWithLoss"]
@@ -133,11 +133,7 @@ class Affine:
     """
 
     def __init__(self, W, b):
-        if W.ndim != 2 or b.shape != (W.shape[0],):
-            raise ValueError(f"Affine needs W of shape (out, in) and b of shape (out,), "
-                             f"got W {W.shape} and b {b.shape}")
-        if W.dtype != b.dtype:
-            raise TypeError(f"Affine: W is {W.dtype} but b is {b.dtype}")
+        check_affine_params(W, b)
         self.W, self.b = W, b
         self.x = None
         self.original_x_shape = None
@@ -145,15 +141,10 @@ class Affine:
         self.db = None
 
     def forward(self, x):
-        check_dtype_matches(x, self.W, "Affine")
-        check_batch(x.shape, "Affine")
+        check_affine_input(x, self.W)
         self.original_x_shape = x.shape
-        x = x.reshape(x.shape[0], -1)
-        if x.shape[1] != self.W.shape[1]:
-            raise ValueError(f"Affine expects {self.W.shape[1]} input features per sample, "
-                             f"got input of shape {self.original_x_shape}")
-        self.x = x
-        return x @ self.W.T + self.b
+        self.x = x.reshape(x.shape[0], -1)
+        return self.x @ self.W.T + self.b
 
     def backward(self, dout):
         check_forward_done(self.x, "Affine")
@@ -180,10 +171,7 @@ class SoftmaxWithLoss:
         self.t = None
 
     def forward(self, x, t):
-        if x.ndim != 2:
-            raise ValueError(f"SoftmaxWithLoss expects scores of shape (N, classes), got {x.shape}")
-        check_batch(x.shape, "SoftmaxWithLoss")
-        self.t = class_indices(t, x.shape[1], x.shape[:1])
+        self.t = check_scores(x, t)
         shifted = x - x.max(axis=1, keepdims=True)
         log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         self.y = np.exp(log_y)

@@ -5,30 +5,11 @@ across channels (axis 1) at the same position. Input (N, C, ...) of three or
 more dimensions; an empty batch is refused. The backward pass is derived by
 hand below.
 """
-import numbers
-
 import numpy as np
 
-from .checks import check_batch, check_dout, check_forward_done, check_size
+from .checks import check_dout, check_forward_done, check_lrn_args, check_lrn_input
 
 __all__ = ["LocalResponseNorm"]
-
-
-def _check_lrn_args(size, alpha, beta, k):
-    """Validated (size, alpha, beta, k): size an integer >= 1, the others real numbers."""
-    size = check_size(size, "size", "LocalResponseNorm")
-    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"LocalResponseNorm: {name} must be a real number, got {value!r}")
-    return size, float(alpha), float(beta), float(k)
-
-
-def _check_lrn_shape(shape, who="LocalResponseNorm"):
-    """(N, C, ...) with at least three dimensions, as ``F.local_response_norm`` demands."""
-    shape = tuple(shape)
-    if len(shape) < 3:
-        raise ValueError(f"{who} expects input (N, C, ...) of 3 or more dimensions, got shape {shape}")
-    check_batch(shape, who)
 
 
 def _channel_window_sum(a, before, after):
@@ -61,7 +42,7 @@ class LocalResponseNorm:
     """
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
-        self.size, self.alpha, self.beta, self.k = _check_lrn_args(size, alpha, beta, k)
+        self.size, self.alpha, self.beta, self.k = check_lrn_args(size, alpha, beta, k)
         self.x = None
         self.d = None
         self.d_beta = None
@@ -69,9 +50,7 @@ class LocalResponseNorm:
 
     def forward(self, x):
         x = np.asarray(x)
-        if x.dtype.kind != "f":
-            raise TypeError(f"LocalResponseNorm expects floating-point input, got dtype {x.dtype}")
-        _check_lrn_shape(x.shape)
+        check_lrn_input(x)
         n = self.size
         mean_sq = _channel_window_sum(x * x, n // 2, (n - 1) // 2) / np.asarray(n, dtype=x.dtype)
         self.d = mean_sq * np.asarray(self.alpha, dtype=x.dtype) + np.asarray(self.k, dtype=x.dtype)

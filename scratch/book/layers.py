@@ -126,16 +126,17 @@ class Dropout(dropout.Dropout):
 
 
 class BatchNormalization(batch_normalization.BatchNormalization):
-    """The book's batch normalization (6.3): ``scratch``'s layer with the book's choices.
+    """The book's batch normalization (6.3): ``scratch``'s graph on the book's columns.
 
         mu = mean_n x,  var = mean_n (x - mu)^2,  out = gamma (x - mu) / sqrt(var + 1e-6) + beta
         running_mean = m running_mean + (1 - m) mu,  running_var = m running_var + (1 - m) var
 
-    How it differs from ``scratch.BatchNormalization`` (= PyTorch's):
+    Forward and backward are ``scratch.BatchNormalization``'s, the book's
+    graph node by node; what differs from it (= PyTorch's):
 
     * 4-D input (N, C, H, W) is flattened to (N, C*H*W): every element
-      position has its own mean, variance, gamma and beta (``BatchNorm2d``
-      shares them per channel);
+      position is a column with its own mean, variance, gamma and beta
+      (``BatchNorm2d`` shares them per channel);
     * eps is 1e-6 (the book's 10e-7), not 1e-5;
     * the running variance moves towards the biased batch variance and starts
       at 0, not at 1 (a network evaluated before training divides by
@@ -147,56 +148,34 @@ class BatchNormalization(batch_normalization.BatchNormalization):
         gamma, beta = np.asarray(gamma), np.asarray(beta)
         if running_var is None:
             running_var = np.zeros_like(gamma)
-        super().__init__(gamma, beta, momentum, running_mean, running_var,
-                         eps=BOOK_BATCH_NORM_EPS, book_running_var=True)
-        self.input_shape = None
-
-    def _check_input(self, x):
-        if x.ndim != 2 or x.shape[1] != self.gamma.shape[0]:
-            raise ValueError(f"BatchNormalization: gamma has {self.gamma.shape[0]} elements, so the input "
-                             f"must have that many values per sample, got {self.input_shape}")
-
-    def _check_batch(self, x, n):
-        """The book trains on a batch of one too (its variance is 0)."""
+        super().__init__(gamma, beta, momentum, running_mean, running_var, eps=BOOK_BATCH_NORM_EPS)
 
     def forward(self, x, train_flg=True):
         x = promoted(x, self.gamma)
-        check_batch(x.shape, "BatchNormalization")
+        check_book_batch_norm_input(x, self.gamma)
         self.input_shape = x.shape
-        x = x.reshape(x.shape[0], -1)  # (N, D): every element position its own statistics
-        self._check_input(x)
-        if train_flg:
-            mu = x.mean(axis=0)
-            xc = x - mu
-            var = np.mean(xc ** 2, axis=0)
-            std = np.sqrt(var + self.eps)
-            self.running_mean[...] = self.momentum * self.running_mean + (1 - self.momentum) * mu
-            self.running_var[...] = self.momentum * self.running_var + (1 - self.momentum) * var
-            self.batch_size = x.shape[0]
-        else:
-            xc = x - self.running_mean
-            std = np.sqrt(self.running_var + self.eps)
-            self.batch_size = None
-        self.xc, self.std = xc, std
-        self.xn = xc / std
-        return (self.gamma * self.xn + self.beta).reshape(self.input_shape)
+        return self._input_layout(self._forward(self._columns(x), train_flg))
 
-    def backward(self, dout):
-        """The book's computational graph (6.3.2), node by node (``scratch``'s layer collapses it)."""
-        check_forward_done(self.input_shape, "BatchNormalization")
-        check_dout(dout, self.input_shape, "BatchNormalization")
-        dout = np.asarray(dout).reshape(self.input_shape[0], -1)
-        self.dbeta = dout.sum(axis=0)
-        self.dgamma = np.sum(self.xn * dout, axis=0)
-        dxn = self.gamma * dout
-        dxc = dxn / self.std
-        if self.batch_size is None:  # eval mode: out = gamma * (x - running_mean) / std + beta
-            return dxc.reshape(self.input_shape)
-        dstd = -np.sum((dxn * self.xc) / (self.std * self.std), axis=0)
-        dvar = 0.5 * dstd / self.std
-        dxc += (2.0 / self.batch_size) * self.xc * dvar
-        dmu = np.sum(dxc, axis=0)
-        return (dxc - dmu / self.batch_size).reshape(self.input_shape)
+    def _update_running_statistics(self, mu, var, n):
+        """The book moves running_var towards the biased batch variance."""
+        m = self.momentum
+        self.running_mean[...] = m * self.running_mean + (1 - m) * mu
+        self.running_var[...] = m * self.running_var + (1 - m) * var
+
+    def _columns(self, x):
+        """(N, C, H, W) as (N, C*H*W), as the book reshapes it: one column per element position."""
+        return x.reshape(x.shape[0], -1)
+
+    def _input_layout(self, columns):
+        return columns.reshape(self.input_shape)
+
+
+def check_book_batch_norm_input(x, gamma):
+    """A batch (N, ...) with gamma.size values per sample (any N >= 1 trains, as in the book)."""
+    check_batch(x.shape, "BatchNormalization")
+    if x[0].size != gamma.shape[0]:
+        raise ValueError(f"BatchNormalization: gamma has {gamma.shape[0]} elements, so the input "
+                         f"must have that many values per sample, got {x.shape}")
 
 
 class Convolution(convolution.Convolution):
