@@ -241,6 +241,27 @@ class TestBatchNormalizationParity(unittest.TestCase):
             layer.forward(np.ones((1, CHANNELS, 1, 1)))
         layer.forward(np.ones((1, CHANNELS)), train_flg=False)  # eval needs no batch statistics
 
+    def test_errors_have_the_same_words_in_both_backends(self):
+        """One check in scratch.checks serves both: same exception class, same message."""
+        ones, zeros = np.ones(CHANNELS), np.zeros(CHANNELS)
+        calls = [lambda cls: cls(ones, np.zeros(CHANNELS + 1)),
+                 lambda cls: cls(ones, zeros.astype(np.float32)),
+                 lambda cls: cls(ones, zeros, running_mean=np.zeros(CHANNELS + 1)),
+                 lambda cls: cls(ones, zeros, running_var=np.ones(CHANNELS, np.float32)),
+                 lambda cls: cls(ones, zeros, momentum=1.5),
+                 lambda cls: cls(ones, zeros, eps=-1.0),
+                 lambda cls: cls(ones, zeros).forward(np.ones((0, CHANNELS))),
+                 lambda cls: cls(ones, zeros).forward(np.ones((4, CHANNELS + 1, 2, 2))),
+                 lambda cls: cls(ones, zeros).forward(np.ones((4, CHANNELS), np.float32)),
+                 lambda cls: cls(ones, zeros).forward(np.ones((1, CHANNELS, 1, 1)))]
+        for call in calls:
+            errors = []
+            for cls in (ScratchBN, ReferenceBN):
+                with self.assertRaises((ValueError, TypeError)) as info:
+                    call(cls)
+                errors.append((type(info.exception), str(info.exception)))
+            self.assertEqual(errors[0], errors[1])
+
 
 class TestScratchBackwardNumerically(unittest.TestCase):
     """The book's hand-derived backward against central differences (4.4) of sum(out * dout)."""
