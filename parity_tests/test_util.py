@@ -4,7 +4,10 @@
 * scratch and reference agree (im2col exactly: it only copies; col2im to
   float64 / float32 rounding) over kernels 1/3/5/3x2, strides 1/2/3, pads
   0/1/2, batches 1 and 4, 1 and 3 channels, a non-square 7x9 input;
-* col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>;
+* col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>, and not
+  its inverse: col2im(im2col(x)) is x times the number of regions covering
+  each pixel;
+* the padding value (-inf for max pooling) is ``F.pad`` then ``F.unfold``;
 * dtypes are kept; bad shapes and arguments raise clear errors.
 """
 import itertools
@@ -12,6 +15,7 @@ import unittest
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from parameterized import parameterized
 
 import reference.util as R
@@ -69,6 +73,28 @@ class TestLayout(unittest.TestCase):
         """col2im(im2col(ones)) counts how many filter regions cover each pixel."""
         counts = S.col2im(S.im2col(np.ones((1, 1, 4, 4)), 3, 3), (1, 1, 4, 4), 3, 3)
         np.testing.assert_array_equal(counts[0, 0], [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]])
+
+    @parameterized.expand([("3x3_s1_p1", 3, 3, 1, 1), ("3x2_s2_p1", 3, 2, 2, 1), ("4x4_s3_p2", 4, 4, 3, 2)])
+    def test_col2im_of_im2col_is_x_times_how_many_regions_saw_each_pixel(self, _, fh, fw, stride, pad):
+        x = np.random.default_rng(0).standard_normal((2, 3, 7, 8))
+        counts = S.col2im(S.im2col(np.ones_like(x), fh, fw, stride, pad), x.shape, fh, fw, stride, pad)
+        self.assertGreater(counts.max(), 1)  # the regions overlap
+        np.testing.assert_allclose(S.col2im(S.im2col(x, fh, fw, stride, pad), x.shape, fh, fw, stride, pad),
+                                   x * counts, rtol=1e-15, atol=0)
+
+    @parameterized.expand([(f"{name}_{fill}", shape, fh, fw, stride, pad, fill)
+                           for name, shape, fh, fw, stride, pad in [("3x3_s2_p1", (2, 3, 7, 9), 3, 3, 2, 1),
+                                                                    ("2x3_s1_p1", (1, 2, 5, 4), 2, 3, 1, 1),
+                                                                    ("4x4_s2_p2", (3, 1, 6, 6), 4, 4, 2, 2)]
+                           for fill in (-np.inf, 7.5)])
+    def test_padding_value_is_f_pad_then_unfold(self, _, shape, fh, fw, stride, pad, fill):
+        x = np.random.default_rng(0).standard_normal(shape)
+        padded = F.pad(torch.from_numpy(x), (pad, pad, pad, pad), value=fill)
+        expected = F.unfold(padded, (fh, fw), stride=stride).transpose(1, 2).reshape(-1, shape[1] * fh * fw)
+        col = S.im2col(x, fh, fw, stride, pad, fill=fill)
+        np.testing.assert_array_equal(col, to_numpy(expected))  # a copy: exact (array_equal: -inf == -inf)
+        np.testing.assert_array_equal(col, to_numpy(R.im2col(x, fh, fw, stride, pad, fill=fill)))
+        self.assertEqual(np.count_nonzero(col == fill), np.count_nonzero(to_numpy(expected) == fill))
 
     def test_non_contiguous_input(self):
         x = np.random.default_rng(0).standard_normal((7, 9, 3, 2)).transpose(3, 2, 0, 1)

@@ -1,34 +1,23 @@
 """Convolution and pooling layers (7.4.3, 7.4.4, 8.1) with PyTorch's operators.
 
-The forward pass is ``F.conv2d`` / ``F.max_pool2d`` / ``F.avg_pool2d`` /
-``F.adaptive_avg_pool2d``; the backward pass asks
-autograd for the gradients (``torch.autograd.grad``), nothing derived by
-hand. ``max_pool2d`` pads with -infinity, accepts only pad <= pool/2, and
-among equal maxima sends the gradient to the first one in row-major window
-order (a NaN window: its last NaN); ``scratch.convolution`` reproduces that.
+Each ``forward`` is one check (``scratch.checks``, shared with the NumPy
+layers, so both raise the same errors) and one PyTorch operator:
+``F.conv2d`` / ``F.max_pool2d`` / ``F.avg_pool2d`` / ``F.adaptive_avg_pool2d``;
+``backward`` asks autograd for the gradients (``torch.autograd.grad``),
+nothing derived by hand. ``max_pool2d`` pads with -infinity, accepts only
+pad <= pool/2, and among equal maxima sends the gradient to the first one in
+row-major window order (a NaN window: its last NaN); ``scratch.convolution``
+reproduces that.
 """
 import torch
 import torch.nn.functional as F
 
-from scratch.checks import check_batch, check_dout, check_forward_done, check_size
-from scratch.convolution import _check_pool
-from scratch.util import _count, _output_shape
+from scratch.checks import (check_backward, check_convolution_input, check_convolution_parameters, check_count,
+                            check_images, check_pool, check_size, check_subsampling_input)
 
 from ._tensor import as_param, as_tensor, backprop, torch_dtype, track
 
 __all__ = ["Convolution", "Pooling", "AvgPooling", "GlobalAvgPooling", "Subsampling"]
-
-
-def _check_dout(dout, out, who):
-    check_forward_done(out, who)
-    return check_dout(as_tensor(dout), out.shape, who)
-
-
-def _check_float_input(x, who):
-    x = as_tensor(x)
-    if not x.is_floating_point():
-        raise TypeError(f"{who} expects floating-point input, got dtype {x.dtype}")
-    return x
 
 
 class Convolution:
@@ -39,14 +28,10 @@ class Convolution:
     """
 
     def __init__(self, W, b, stride=1, pad=0):
-        if W.ndim != 4 or tuple(b.shape) != (W.shape[0],):
-            raise ValueError(f"Convolution needs W of shape (FN, C, FH, FW) and b of shape (FN,), "
-                             f"got W {tuple(W.shape)} and b {tuple(b.shape)}")
         self.W, self.b = as_param(W), as_param(b)
-        if self.W.dtype != self.b.dtype:
-            raise TypeError(f"Convolution: W is {self.W.dtype} but b is {self.b.dtype}")
-        self.stride = _count(stride, "stride", 1)
-        self.pad = _count(pad, "pad", 0)
+        check_convolution_parameters(self.W, self.b)
+        self.stride = check_count(stride, "stride", 1)
+        self.pad = check_count(pad, "pad", 0)
         self.need_dx = True
         self.x = None
         self.out = None
@@ -54,23 +39,14 @@ class Convolution:
         self.db = None
 
     def forward(self, x):
-        x = _check_float_input(x, "Convolution")
-        FN, C, FH, FW = self.W.shape
-        _output_shape(x.shape, FH, FW, self.stride, self.pad, "Convolution")
-        check_batch(x.shape, "Convolution")
-        if x.shape[1] != C:
-            raise ValueError(f"Convolution: filters expect {C} input channels, "
-                             f"got input of shape {tuple(x.shape)}")
-        if x.dtype != self.W.dtype:
-            raise TypeError(f"Convolution: input dtype {x.dtype} does not match parameter dtype {self.W.dtype}")
+        x = as_tensor(x)
+        check_convolution_input(x, self.W, self.stride, self.pad)
         self.x = track(x) if self.need_dx else x
         self.out = F.conv2d(self.x, self.W, self.b, self.stride, self.pad)
         return self.out
 
     def backward(self, dout):
-        dout = _check_dout(dout, self.out, "Convolution")
-        if dout.dtype != self.W.dtype:
-            raise TypeError(f"Convolution: dout dtype {dout.dtype} does not match parameter dtype {self.W.dtype}")
+        dout = check_backward(as_tensor(dout), self.out, "Convolution", self.W)
         if not self.need_dx:
             self.dW, self.db = backprop(self.out, (self.W, self.b), dout)
             return None
@@ -82,20 +58,19 @@ class Pooling:
     """Max pooling (7.4.4), as ``F.max_pool2d(x, (pool_h, pool_w), stride, padding=pad)``."""
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
-        self.pool_h, self.pool_w, self.stride, self.pad = _check_pool(pool_h, pool_w, stride, pad)
+        self.pool_h, self.pool_w, self.stride, self.pad = check_pool(pool_h, pool_w, stride, pad)
         self.x = None
         self.out = None
 
     def forward(self, x):
-        x = _check_float_input(x, "Pooling")
-        _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling")
-        check_batch(x.shape, "Pooling")
+        x = as_tensor(x)
+        check_images(x, self.pool_h, self.pool_w, self.stride, self.pad, "Pooling")
         self.x = track(x)
         self.out = F.max_pool2d(self.x, (self.pool_h, self.pool_w), self.stride, padding=self.pad)
         return self.out
 
     def backward(self, dout):
-        dout = _check_dout(dout, self.out, "Pooling")
+        dout = check_backward(as_tensor(dout), self.out, "Pooling")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 
@@ -108,20 +83,19 @@ class AvgPooling:
     """
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
-        self.pool_h, self.pool_w, self.stride, self.pad = _check_pool(pool_h, pool_w, stride, pad, "AvgPooling")
+        self.pool_h, self.pool_w, self.stride, self.pad = check_pool(pool_h, pool_w, stride, pad, "AvgPooling")
         self.x = None
         self.out = None
 
     def forward(self, x):
-        x = _check_float_input(x, "AvgPooling")
-        _output_shape(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, "AvgPooling")
-        check_batch(x.shape, "AvgPooling")
+        x = as_tensor(x)
+        check_images(x, self.pool_h, self.pool_w, self.stride, self.pad, "AvgPooling")
         self.x = track(x)
         self.out = F.avg_pool2d(self.x, (self.pool_h, self.pool_w), self.stride, padding=self.pad)
         return self.out
 
     def backward(self, dout):
-        dout = _check_dout(dout, self.out, "AvgPooling")
+        dout = check_backward(as_tensor(dout), self.out, "AvgPooling")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 
@@ -134,15 +108,14 @@ class GlobalAvgPooling:
         self.out = None
 
     def forward(self, x):
-        x = _check_float_input(x, "GlobalAvgPooling")
-        _output_shape(x.shape, 1, 1, 1, 0, "GlobalAvgPooling")
-        check_batch(x.shape, "GlobalAvgPooling")
+        x = as_tensor(x)
+        check_images(x, 1, 1, 1, 0, "GlobalAvgPooling")
         self.x = track(x)
         self.out = F.adaptive_avg_pool2d(self.x, 1).flatten(1)
         return self.out
 
     def backward(self, dout):
-        dout = _check_dout(dout, self.out, "GlobalAvgPooling")
+        dout = check_backward(as_tensor(dout), self.out, "GlobalAvgPooling")
         (dx,) = backprop(self.out, (self.x,), dout)
         return dx
 
@@ -156,7 +129,7 @@ class Subsampling:
 
     def __init__(self, channels, pool=2, dtype="float64"):
         self.channels = check_size(channels, "channels", "Subsampling")
-        self.pool = _count(pool, "pool", 1)
+        self.pool = check_count(pool, "pool", 1)
         dtype = torch_dtype(dtype)
         self.W = torch.ones(self.channels, dtype=dtype, requires_grad=True)
         self.b = torch.zeros(self.channels, dtype=dtype, requires_grad=True)
@@ -166,21 +139,14 @@ class Subsampling:
         self.db = None
 
     def forward(self, x):
-        x = _check_float_input(x, "Subsampling")
-        _output_shape(x.shape, self.pool, self.pool, self.pool, 0, "Subsampling")
-        check_batch(x.shape, "Subsampling")
-        if x.shape[1] != self.channels:
-            raise ValueError(f"Subsampling expects {self.channels} channels, got input of shape {tuple(x.shape)}")
-        if x.dtype != self.W.dtype:
-            raise TypeError(f"Subsampling: input dtype {x.dtype} does not match parameter dtype {self.W.dtype}")
+        x = as_tensor(x)
+        check_subsampling_input(x, self.channels, self.pool, self.W)
         self.x = track(x)
         pooled = F.avg_pool2d(self.x, self.pool)
         self.out = pooled * self.W[:, None, None] + self.b[:, None, None]
         return self.out
 
     def backward(self, dout):
-        dout = _check_dout(dout, self.out, "Subsampling")
-        if dout.dtype != self.W.dtype:
-            raise TypeError(f"Subsampling: dout dtype {dout.dtype} does not match parameter dtype {self.W.dtype}")
+        dout = check_backward(as_tensor(dout), self.out, "Subsampling", self.W)
         dx, self.dW, self.db = backprop(self.out, (self.x, self.W, self.b), dout)
         return dx

@@ -317,3 +317,125 @@ def check_fraction(value, name, positive=False):
     check_non_negative(value, name)
     if not value < 1 or (positive and value == 0):
         raise ValueError(f"{name} must lie in {'(0, 1)' if positive else '[0, 1)'}, got {value}")
+
+
+# --- convolution and pooling
+# Shape arithmetic and input checks of im2col/col2im and the convolution and pooling layers,
+# shared by scratch and reference (they work on NumPy arrays and torch tensors alike: only
+# ``.shape`` and ``.dtype`` are read), so that both backends raise the same errors, word for word.
+
+def check_count(value, name, minimum):
+    """``value`` as a Python int >= ``minimum`` (a stride, a pad, a size), or a clear error."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def output_size(input_size, filter_size, stride=1, pad=0):
+    """(input_size + 2*pad - filter_size) // stride + 1 (7.2.4, equation 7.1).
+
+    The book divides with ``/`` and hopes for an integer; here positions that
+    do not fit a whole filter are dropped, as PyTorch does, and a filter
+    larger than the padded input is an error.
+    """
+    input_size = check_count(input_size, "input size", 0)
+    filter_size = check_count(filter_size, "filter size", 1)
+    stride = check_count(stride, "stride", 1)
+    pad = check_count(pad, "pad", 0)
+    if filter_size > input_size + 2 * pad:
+        raise ValueError(f"filter of size {filter_size} does not fit an input of size {input_size} "
+                         f"with padding {pad} (padded size {input_size + 2 * pad})")
+    return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def output_shape(input_shape, filter_h, filter_w, stride, pad, who):
+    """(N, C, H, W, out_h, out_w) for a 4-D input shape, with clear errors."""
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 4:
+        raise ValueError(f"{who} expects 4-D data (N, C, H, W), got shape {input_shape}")
+    N, C, H, W = (check_count(s, "input dimension", 0) for s in input_shape)
+    try:
+        out_h = output_size(H, filter_h, stride, pad)
+        out_w = output_size(W, filter_w, stride, pad)
+    except ValueError as err:
+        raise ValueError(f"{who}: window {filter_h}x{filter_w} (stride {stride}, pad {pad}) "
+                         f"on input of shape {input_shape}: {err}") from None
+    return N, C, H, W, out_h, out_w
+
+
+def check_pool(pool_h, pool_w, stride, pad, who="Pooling"):
+    """Validated (pool_h, pool_w, stride, pad); PyTorch's rule pad <= pool // 2."""
+    pool_h, pool_w = check_count(pool_h, "pool_h", 1), check_count(pool_w, "pool_w", 1)
+    stride, pad = check_count(stride, "stride", 1), check_count(pad, "pad", 0)
+    if pad > pool_h // 2 or pad > pool_w // 2:
+        raise ValueError(f"{who}: pad should be at most half of the pool size (PyTorch's rule), "
+                         f"got pad={pad} for a {pool_h}x{pool_w} pool")
+    return pool_h, pool_w, stride, pad
+
+
+def _dtype_name(dtype):
+    """'float32' for np.float32 and torch.float32 alike."""
+    return str(dtype).replace("torch.", "")
+
+
+def _is_floating(dtype):
+    """True for a floating NumPy dtype or torch dtype."""
+    return dtype.is_floating_point if hasattr(dtype, "is_floating_point") else np.dtype(dtype).kind == "f"
+
+
+def _check_same_dtype(x, param, who, name):
+    if x.dtype != param.dtype:
+        raise TypeError(f"{who}: {name} dtype {_dtype_name(x.dtype)} does not match parameter dtype "
+                        f"{_dtype_name(param.dtype)}; convert the {name} to {_dtype_name(param.dtype)}")
+
+
+def check_images(x, filter_h, filter_w, stride, pad, who):
+    """A batch of floating (N, C, H, W) images a filter_h x filter_w window fits; returns output_shape's tuple."""
+    if not _is_floating(x.dtype):
+        raise TypeError(f"{who} expects floating-point input, got dtype {_dtype_name(x.dtype)}")
+    shape = output_shape(x.shape, filter_h, filter_w, stride, pad, who)
+    check_batch(x.shape, who)
+    return shape
+
+
+def check_convolution_input(x, W, stride, pad, who="Convolution"):
+    """``check_images`` for the filters ``W`` (FN, C, FH, FW), plus C input channels in W's dtype."""
+    FN, C, FH, FW = W.shape
+    shape = check_images(x, FH, FW, stride, pad, who)
+    if x.shape[1] != C:
+        raise ValueError(f"{who}: filters expect {C} input channels, got input of shape {tuple(x.shape)}")
+    _check_same_dtype(x, W, who, "input")
+    return shape
+
+
+def check_convolution_parameters(W, b, who="Convolution"):
+    """Filters W (FN, C, FH, FW) and biases b (FN,) of one dtype."""
+    if W.ndim != 4 or tuple(b.shape) != (W.shape[0],):
+        raise ValueError(f"{who} needs W of shape (FN, C, FH, FW) and b of shape (FN,), "
+                         f"got W {tuple(W.shape)} and b {tuple(b.shape)}")
+    if W.dtype != b.dtype:
+        raise TypeError(f"{who}: W is {_dtype_name(W.dtype)} but b is {_dtype_name(b.dtype)}")
+
+
+def check_backward(dout, out, who, param=None):
+    """What every ``backward`` checks first: forward was called (``out``, the forward output or
+    its shape, is not None), dout has exactly that shape, and, for a layer with parameters,
+    their dtype. Returns dout."""
+    check_forward_done(out, who)
+    check_dout(dout, getattr(out, "shape", out), who)
+    if param is not None:
+        _check_same_dtype(dout, param, who, "dout")
+    return dout
+
+
+def check_subsampling_input(x, channels, pool, W, who="Subsampling"):
+    """``check_images`` for non-overlapping pool x pool windows, plus ``channels`` channels in W's dtype."""
+    shape = check_images(x, pool, pool, pool, 0, who)
+    if x.shape[1] != channels:
+        raise ValueError(f"{who} expects {channels} channels, got input of shape {tuple(x.shape)}")
+    _check_same_dtype(x, W, who, "input")
+    return shape

@@ -1,8 +1,7 @@
 """The book's ``common/layers.py`` (and ch05's ``layer_naive.py``), with the book's semantics.
 
 Reused from ``scratch`` unchanged, because the math is the same:
-``MulLayer``, ``AddLayer``, ``Relu``, ``Sigmoid``, ``Pooling`` (without
-padding; ``scratch`` pads with -inf where the book pads with 0).
+``MulLayer``, ``AddLayer``, ``Relu``, ``Sigmoid``.
 
 The book's own, where it differs from ``scratch`` (= PyTorch):
 
@@ -12,8 +11,11 @@ The book's own, where it differs from ``scratch`` (= PyTorch):
   time), mask drawn from the global ``np.random.rand``;
 * ``BatchNormalization``: per element (4-D input is flattened to (N, C*H*W)),
   eps 1e-6, running variance biased and starting at 0, a batch of 1 allowed;
-* ``Convolution``: ``scratch``'s, computing in the weights' dtype (the book's
-  im2col turns everything into float64) and taking a scalar bias.
+* ``Convolution``: ``scratch``'s readable layer (im2col, one product, col2im),
+  computing in the weights' dtype (the book's im2col turns everything into
+  float64) and taking a scalar bias;
+* ``Pooling``: ``scratch``'s readable layer (im2col, max/argmax per window
+  row, col2im), padded with 0 as the book's im2col pads (``scratch`` pads with -inf).
 
 Inputs of a lower precision than the weights are promoted, as NumPy does in
 the book's ``np.dot(x, W)``: float32 MNIST images meet float64 weights.
@@ -22,7 +24,6 @@ import numpy as np
 
 from .. import batch_normalization, convolution, dropout
 from ..checks import as_float_array, check_batch, check_dout, check_forward_done
-from ..convolution import Pooling
 from ..layers import AddLayer, MulLayer, Relu, Sigmoid
 from .functions import class_labels, cross_entropy_error, softmax
 
@@ -194,3 +195,13 @@ class Convolution(convolution.Convolution):
 
     def forward(self, x):
         return super().forward(promoted(x, self.W))
+
+
+class Pooling(convolution.Pooling):
+    """``scratch.Pooling`` (7.4.4) as the book writes it: im2col, the maximum of each window row,
+    backward through the window rows' argmax and col2im, with the padding filled with 0 (the
+    book's im2col pads with zeros, so a 0 of padding can beat negative inputs; ``scratch``
+    pads with -inf, as PyTorch). Without padding, as the book's networks pool, the two agree.
+    """
+
+    padding_value = 0.0

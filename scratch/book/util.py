@@ -1,7 +1,8 @@
 """The book's ``common/util.py``: im2col/col2im, conv_output_size, smooth_curve, shuffle_dataset.
 
-``col2im`` is ``scratch``'s. ``im2col`` is ``scratch``'s too, but returns
-float64 whatever the input, as the book's (which fills ``np.zeros``).
+``im2col`` and ``col2im`` are ``scratch``'s readable ones, the book's loop over
+the filter's (y, x) positions; ``im2col`` here returns float64 whatever the
+input, as the book's (which fills ``np.zeros``).
 """
 import numpy as np
 
