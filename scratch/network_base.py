@@ -3,7 +3,7 @@ import numpy as np
 
 from .checks import check_batch, class_indices, nonfinite_samples
 from .batch_normalization import BatchNormalization
-from .convolution import Convolution
+from .convolution import Convolution, Pooling
 from .dropout import Dropout
 from .layers import Affine, SoftmaxWithLoss
 from .serialization import load_params as read_params_file
@@ -32,6 +32,9 @@ class Network:
 
     def _convolution(self, W, b, stride, pad):
         return Convolution(W, b, stride, pad)
+
+    def _pooling(self, pool_h, pool_w, stride, pad):
+        return Pooling(pool_h, pool_w, stride=stride, pad=pad)
 
     def _batch_norm(self, gamma, beta):
         return BatchNormalization(gamma, beta)
