@@ -3,6 +3,7 @@ import numpy as np
 import torch
 
 from scratch.checks import check_batch, class_indices
+from scratch.network_base import params_mismatch
 from scratch.util import _count
 
 from .serialization import load_params as read_params_file
@@ -142,15 +143,16 @@ class Network:
 
         Every name must be present with the right shape; values are cast to the
         network's dtype. Book files (2-D weights stored (in, out)) are transposed.
+        A file that does not fit is refused in one line that says what it holds
+        (``scratch.network_base.params_mismatch``).
         """
         new = read_params_file(source) if not isinstance(source, dict) else source
-        missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
-        if missing or extra:
-            raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        if set(new) != set(self.params):
+            raise KeyError(params_mismatch(self, {name: np.shape(value) for name, value in new.items()}))
         values = {name: as_tensor(new[name]).detach() for name in self.params}
         for name, param in self.params.items():  # check everything first: all or nothing
             if tuple(values[name].shape) != tuple(param.shape):
-                raise ValueError(f"{name}: expected shape {tuple(param.shape)}, file has {tuple(values[name].shape)}")
+                raise ValueError(params_mismatch(self, {n: v.shape for n, v in values.items()}, name))
         for name, param in self.params.items():
             param.copy_(values[name])
         return self
