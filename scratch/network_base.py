@@ -184,7 +184,8 @@ class Network:
         Every name must be present with the right shape; values are cast to the
         network's dtype. Book files (2-D weights stored (in, out)) are transposed.
         A file that does not fit is refused in one line that says what it holds
-        (e.g. "a default DeepConvNet's parameters") and what this network is.
+        ("... the file holds the parameters of a default DeepConvNet") and what
+        this network is (``params_mismatch``).
         """
         new = read_params_file(source) if not isinstance(source, dict) else source
         if set(new) != set(self.params):
