@@ -14,23 +14,19 @@ See ``scratch.alexnet`` for where this differs from the paper.
 """
 from collections import OrderedDict
 
-import torch
-
 from scratch.alexnet import alexnet_plan
 from scratch.lenet import format_summary
 
 from ._tensor import torch_dtype
-from .convolution import Convolution, Pooling
-from .dropout import Dropout
-from .layers import Affine, Relu, SoftmaxWithLoss
+from .layer_network import LayerNetwork
+from .layers import Relu
 from .local_response_norm import LocalResponseNorm
-from .network_base import Network
-from .weight_init import init_weight, make_rng
+from .weight_init import make_rng
 
 __all__ = ["AlexNet"]
 
 
-class PlannedNetwork(Network):
+class PlannedNetwork(LayerNetwork):
     """A network built from a ``scratch.alexnet.LayerPlan``: the PyTorch side of AlexNet and VGG."""
 
     def _build(self, plan, weight_init_std, dtype, seed):
@@ -38,55 +34,28 @@ class PlannedNetwork(Network):
         self.input_dim = plan.input_dim
         self.dtype = torch_dtype(dtype)
         rng = make_rng(seed)
-        self.params = {}
-        for name, shape in plan.shapes.items():
-            if name.startswith("W"):
-                self.params[name] = init_weight(shape, weight_init_std, rng, self.dtype)
-            else:
-                self.params[name] = torch.zeros(shape, dtype=self.dtype, requires_grad=True)
+        self.params = self._init_params(plan.shapes, weight_init_std, rng)
         self.layers = OrderedDict()
         for name, kind, args in plan.specs:
             if kind == "conv":
-                self.layers[name] = Convolution(self.params[args[0]], self.params[args[1]], *args[2:])
+                self.layers[name] = self._convolution(self.params[args[0]], self.params[args[1]], *args[2:])
             elif kind == "affine":
-                self.layers[name] = Affine(self.params[args[0]], self.params[args[1]])
+                self.layers[name] = self._affine(self.params[args[0]], self.params[args[1]])
             elif kind == "relu":
                 self.layers[name] = Relu()
             elif kind == "lrn":
                 self.layers[name] = LocalResponseNorm(*args)
             elif kind == "pool":
-                self.layers[name] = Pooling(args[0], args[0], stride=args[1])
+                self.layers[name] = self._pooling(args[0], args[0], args[1], 0)
             else:
-                self.layers[name] = Dropout(args[0], seed=int(torch.randint(2**31, (), generator=rng)))
+                self.layers[name] = self._dropout(args[0], rng)
         self.layers[plan.specs[0][0]].need_dx = False
-        self.last_layer = SoftmaxWithLoss()
+        self.last_layer = self._softmax_with_loss()
 
     def summary(self):
         """The layers, one a line, with their output shapes and the parameter count."""
         return format_summary(f"{type(self).__name__}, input {self.input_dim}", self.plan.rows, self.params,
                               "relu after every convolution and the hidden affine layer; softmax cross-entropy loss")
-
-    def predict(self, x, train_flg=False):
-        """Class scores (N, output_size); dropout is active when ``train_flg``."""
-        x = self._as_images(x)
-        for name, layer in self.layers.items():
-            x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
-        return x
-
-    def loss(self, x, t, train_flg=True):
-        """The training loss (dropout active) unless ``train_flg=False``."""
-        return self.last_layer.forward(self.predict(x, train_flg), t)
-
-    def accuracy(self, x, t, batch_size=100):
-        return super().accuracy(x, t, batch_size)
-
-    def gradient(self, x, t, train_flg=True):
-        """One autograd pass over the loss; the loss is kept as ``last_loss``."""
-        loss = self.loss(x, t, train_flg)
-        names = list(self.params)
-        grads = torch.autograd.grad(loss, [self.params[n] for n in names])
-        self.last_loss = loss.detach()
-        return dict(zip(names, grads))
 
 
 class AlexNet(PlannedNetwork):

@@ -3,17 +3,50 @@ import numpy as np
 import torch
 
 from scratch.checks import check_batch, class_indices
+from scratch.network_base import params_mismatch
 from scratch.util import _count
 
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
 from ._tensor import as_tensor, to_numpy
+from .batch_normalization import BatchNormalization
+from .convolution import Convolution, Pooling
+from .dropout import Dropout
+from .layers import Affine, SoftmaxWithLoss
+from .weight_init import init_weight
 
 __all__ = ["Network"]
 
 
 class Network:
-    """Base class: a subclass sets ``self.params`` (name -> tensor), ``self.dtype`` and ``predict``."""
+    """Base class: a subclass sets ``self.params`` (name -> tensor), ``self.dtype`` and ``predict``.
+
+    As in ``scratch.Network``, a network makes its weights and layers through
+    the ``_init_weight``, ``_affine``, ... methods below.
+    """
+
+    def _init_weight(self, shape, weight_init_std, rng):
+        """Initial weights of ``shape`` ((out, in) or (FN, C, FH, FW)) in the network's dtype, with requires_grad."""
+        return init_weight(shape, weight_init_std, rng, self.dtype)
+
+    def _affine(self, W, b):
+        return Affine(W, b)
+
+    def _convolution(self, W, b, stride, pad):
+        return Convolution(W, b, stride, pad)
+
+    def _pooling(self, pool_h, pool_w, stride, pad):
+        return Pooling(pool_h, pool_w, stride=stride, pad=pad)
+
+    def _batch_norm(self, gamma, beta):
+        return BatchNormalization(gamma, beta)
+
+    def _dropout(self, dropout_ratio, rng):
+        """Dropout with its own generator, seeded from the network's ``rng`` (a ``torch.Generator``)."""
+        return Dropout(dropout_ratio, seed=int(torch.randint(2**31, (), generator=rng)))
+
+    def _softmax_with_loss(self):
+        return SoftmaxWithLoss()
 
     def _as_input(self, x):
         """The network's own dtype for its input (float32 images stay float32); an empty batch is refused."""
@@ -110,15 +143,16 @@ class Network:
 
         Every name must be present with the right shape; values are cast to the
         network's dtype. Book files (2-D weights stored (in, out)) are transposed.
+        A file that does not fit is refused in one line that says what it holds
+        (``scratch.network_base.params_mismatch``).
         """
         new = read_params_file(source) if not isinstance(source, dict) else source
-        missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
-        if missing or extra:
-            raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        if set(new) != set(self.params):
+            raise KeyError(params_mismatch(self, {name: np.shape(value) for name, value in new.items()}))
         values = {name: as_tensor(new[name]).detach() for name in self.params}
         for name, param in self.params.items():  # check everything first: all or nothing
             if tuple(values[name].shape) != tuple(param.shape):
-                raise ValueError(f"{name}: expected shape {tuple(param.shape)}, file has {tuple(values[name].shape)}")
+                raise ValueError(params_mismatch(self, {n: v.shape for n, v in values.items()}, name))
         for name, param in self.params.items():
             param.copy_(values[name])
         return self

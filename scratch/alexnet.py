@@ -33,12 +33,11 @@ from collections import OrderedDict
 import numpy as np
 
 from .checks import check_size, dtype_of
-from .convolution import Pooling
 from .dropout import check_ratio
+from .layer_network import LayerNetwork
 from .layers import Relu
 from .lenet import format_summary
 from .local_response_norm import LocalResponseNorm
-from .network_base import Network
 from .simple_convnet import check_input_dim
 from .util import _output_size
 from .weight_init import make_rng
@@ -144,20 +143,15 @@ def alexnet_plan(input_dim, channels, hidden_size, output_size, dropout_ratio):
     return plan
 
 
-class PlannedNetwork(Network):
-    """A network built from a ``LayerPlan``: predict, loss, gradient and summary for AlexNet and VGG."""
+class PlannedNetwork(LayerNetwork):
+    """A network built from a ``LayerPlan``: the layers and the gradient mapping of AlexNet and VGG."""
 
     def _build(self, plan, weight_init_std, dtype, seed):
         self.plan = plan
         self.input_dim = plan.input_dim
         self.dtype = dtype_of(dtype)
         rng = make_rng(seed)
-        self.params = {}
-        for name, shape in plan.shapes.items():
-            if name.startswith("W"):
-                self.params[name] = self._init_weight(shape, weight_init_std, rng)
-            else:
-                self.params[name] = np.zeros(shape, dtype=self.dtype)
+        self.params = self._init_params(plan.shapes, weight_init_std, rng)
         self.layers = OrderedDict()
         self._owners = {}  # parameter name -> (layer name, gradient attribute)
         for name, kind, args in plan.specs:
@@ -171,7 +165,7 @@ class PlannedNetwork(Network):
             elif kind == "lrn":
                 self.layers[name] = LocalResponseNorm(*args)
             elif kind == "pool":
-                self.layers[name] = Pooling(args[0], args[0], stride=args[1])
+                self.layers[name] = self._pooling(args[0], args[0], args[1], 0)
             else:
                 self.layers[name] = self._dropout(args[0], rng)
         self.layers[plan.specs[0][0]].need_dx = False  # nothing upstream needs dL/dx of the images
@@ -182,31 +176,8 @@ class PlannedNetwork(Network):
         return format_summary(f"{type(self).__name__}, input {self.input_dim}", self.plan.rows, self.params,
                               "relu after every convolution and the hidden affine layer; softmax cross-entropy loss")
 
-    def predict(self, x, train_flg=False):
-        """Class scores (N, output_size); dropout is active when ``train_flg``."""
-        x = self._as_images(x)
-        for name, layer in self.layers.items():
-            x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
-        return x
-
-    def loss(self, x, t, train_flg=True):
-        """The training loss (dropout active) unless ``train_flg=False``."""
-        return self.last_layer.forward(self.predict(x, train_flg), t)
-
-    def accuracy(self, x, t, batch_size=100):
-        return super().accuracy(x, t, batch_size)
-
-    def gradient(self, x, t, train_flg=True):
-        """Backpropagation through the layers; the loss is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t, train_flg)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        grads = {}
-        for name in self.params:
-            owner, attr = self._owners[name]
-            grads[name] = getattr(self.layers[owner], attr)
-        return grads
+    def _param_gradients(self):
+        return {name: getattr(self.layers[owner], attr) for name, (owner, attr) in self._owners.items()}
 
 
 class AlexNet(PlannedNetwork):

@@ -29,11 +29,11 @@ from collections import OrderedDict
 import numpy as np
 
 from .checks import check_size, dtype_of
-from .convolution import GlobalAvgPooling, Pooling
+from .convolution import GlobalAvgPooling
 from .join import Concat
+from .layer_network import LayerNetwork
 from .layers import Relu
 from .lenet import format_summary
-from .network_base import Network
 from .simple_convnet import check_input_dim
 from .util import _output_size
 from .weight_init import make_rng
@@ -44,7 +44,7 @@ DEFAULT_INCEPTION = ((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16))
 
 # The parameters of one block, in the order they are drawn: (suffix, index into the block's sizes
 # giving the output channels, where the input channels come from, filter size).
-_BLOCK_CONVS = (("1", 0, "in", 1), ("2r", 1, "in", 1), ("2", 2, "2r", 3),
+BLOCK_CONVS = (("1", 0, "in", 1), ("2r", 1, "in", 1), ("2", 2, "2r", 3),
                 ("3r", 3, "in", 1), ("3", 4, "3r", 5), ("4", 5, "in", 1))
 
 
@@ -86,7 +86,7 @@ def googlenet_plan(input_dim, stem_channels, inception, output_size):
             height, width = pooled(height, width)
             rows.append((f"pool{k - 1}", "Pooling max 2x2, stride 2", (c, height, width)))
         channels = {"in": c}
-        for suffix, index, source, f in _BLOCK_CONVS:
+        for suffix, index, source, f in BLOCK_CONVS:
             channels[suffix] = block[index]
             shapes[f"{name}_W{suffix}"] = (block[index], channels[source], f, f)
             shapes[f"{name}_b{suffix}"] = (block[index],)
@@ -112,15 +112,15 @@ class InceptionBlock:
     """Four paths on one input, joined along the channels; see the module docstring.
 
     ``convs`` maps the parameter suffixes '1', '2r', '2', '3r', '3', '4' to
-    the block's convolution layers. ``backward`` splits dout with the join,
+    the block's convolution layers, ``pool`` is path 4's max pooling. ``backward`` splits dout with the join,
     sends each piece back through its path and returns the sum of the four
     gradients of the block's input.
     """
 
-    def __init__(self, convs):
+    def __init__(self, convs, pool):
         self.convs = convs
         self.relus = {suffix: Relu() for suffix in convs}
-        self.pool = Pooling(3, 3, stride=1, pad=1)
+        self.pool = pool  # max pool 3x3, stride 1, pad 1
         self.join = Concat(axis=1)
 
     def _conv_relu(self, suffix, x):
@@ -145,14 +145,15 @@ class InceptionBlock:
         return dx
 
 
-class GoogLeNet(Network):
+class GoogLeNet(LayerNetwork):
     """A small GoogLeNet (Szegedy et al. 2015) for 28x28 grayscale images; see the module docstring.
 
     ``stem_channels`` is the stem convolution's width, ``inception`` one
     tuple of six channel counts per block (the paper's table 1 order).
     Parameters: stem_W, stem_b; for each block ``iK``: _W1, _b1 (1x1 path),
     _W2r, _b2r, _W2, _b2 (3x3 path), _W3r, _b3r, _W3, _b3 (5x5 path), _W4,
-    _b4 (pool path); fc_W (output, channels), fc_b.
+    _b4 (pool path); fc_W (output, channels), fc_b. ``train_flg`` changes
+    nothing (no dropout, no batch norm).
     """
 
     def __init__(self, input_dim=(1, 28, 28), stem_channels=32, inception=DEFAULT_INCEPTION, output_size=10,
@@ -160,13 +161,7 @@ class GoogLeNet(Network):
         self.rows, shapes, blocks = googlenet_plan(input_dim, stem_channels, inception, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)
-        rng = make_rng(seed)
-        self.params = {}
-        for name, shape in shapes.items():
-            if "_W" in name:
-                self.params[name] = self._init_weight(shape, weight_init_std, rng)
-            else:
-                self.params[name] = np.zeros(shape, dtype=self.dtype)
+        self.params = self._init_params(shapes, weight_init_std, make_rng(seed))
         p = self.params
 
         def conv(name, suffix, pad):
@@ -176,12 +171,12 @@ class GoogLeNet(Network):
         self.layers["stem"] = conv("stem", "", 1)
         self.layers["stem"].need_dx = False
         self.layers["stem_relu"] = Relu()
-        self.layers["stem_pool"] = Pooling(2, 2, stride=2)
+        self.layers["stem_pool"] = self._pooling(2, 2, 2, 0)
         for k, name in enumerate(blocks, start=1):
             if k > 1:
-                self.layers[f"pool{k - 1}"] = Pooling(2, 2, stride=2)
+                self.layers[f"pool{k - 1}"] = self._pooling(2, 2, 2, 0)
             self.layers[name] = InceptionBlock(
-                {suffix: conv(name, suffix, f // 2) for suffix, _, _, f in _BLOCK_CONVS})
+                {suffix: conv(name, suffix, f // 2) for suffix, _, _, f in BLOCK_CONVS}, self._pooling(3, 3, 1, 1))
         self.layers["gap"] = GlobalAvgPooling()
         self.layers["fc"] = self._affine(p["fc_W"], p["fc_b"])
         self.last_layer = self._softmax_with_loss()
@@ -190,29 +185,11 @@ class GoogLeNet(Network):
         """The layers, one a line, with their output shapes and the parameter count."""
         return format_summary(f"GoogLeNet, input {self.input_dim}", self.rows, self.params)
 
-    def predict(self, x, train_flg=False):
-        """Class scores (N, output_size); ``train_flg`` is accepted for the common API (no layer uses it)."""
-        x = self._as_images(x)
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t, train_flg=True):
-        return self.last_layer.forward(self.predict(x, train_flg), t)
-
-    def accuracy(self, x, t, batch_size=100):
-        return super().accuracy(x, t, batch_size)
-
-    def gradient(self, x, t, train_flg=True):
-        """Backpropagation through the layers and inception blocks; the loss is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t, train_flg)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
+    def _param_gradients(self):
         grads = {"stem_W": self.layers["stem"].dW, "stem_b": self.layers["stem"].db,
                  "fc_W": self.layers["fc"].dW, "fc_b": self.layers["fc"].db}
         for name, layer in self.layers.items():
             if isinstance(layer, InceptionBlock):
                 for suffix, conv in layer.convs.items():
                     grads[f"{name}_W{suffix}"], grads[f"{name}_b{suffix}"] = conv.dW, conv.db
-        return {name: grads[name] for name in self.params}
+        return grads

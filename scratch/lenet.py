@@ -20,8 +20,8 @@ import numpy as np
 
 from .checks import check_size, dtype_of
 from .convolution import Subsampling
+from .layer_network import LayerNetwork
 from .layers import Sigmoid, Tanh
-from .network_base import Network
 from .simple_convnet import check_input_dim, check_pooled, conv_output_size
 from .weight_init import make_rng
 
@@ -89,14 +89,15 @@ def format_summary(title, rows, params, activation_note=""):
     return "\n".join(lines)
 
 
-class LeNet(Network):
+class LeNet(LayerNetwork):
     """LeNet-5 (LeCun et al. 1998) for 28x28 grayscale images; see the module docstring.
 
     Parameters: W1 (6, C, 5, 5), b1 (C1); W2, b2 (6,) (S2's coefficient and
     bias, starting at 1 and 0); W3 (16, 6, 5, 5), b3 (C3); W4, b4 (16,) (S4);
     W5 (120, 400), b5; W6 (84, 120), b6; W7 (output, 84), b7. Weights drawn
     with ``weight_init_std`` (default 'xavier', std sqrt(1/fan-in), in the
-    spirit of the paper's uniform +-2.4/fan-in), biases 0.
+    spirit of the paper's uniform +-2.4/fan-in), biases 0. ``train_flg``
+    changes nothing (no dropout, no batch norm).
     """
 
     def __init__(self, input_dim=(1, 28, 28), activation="tanh", pad=2, output_size=10,
@@ -105,61 +106,36 @@ class LeNet(Network):
         self.rows, shapes = lenet_shapes(input_dim, pad, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)
-        rng = make_rng(seed)
+        self.params = self._init_params(shapes, weight_init_std, make_rng(seed))
+        p = self.params
         act = {"tanh": Tanh, "sigmoid": Sigmoid}[activation]
-        self.params = {}
         self.layers = OrderedDict()
-        for idx in (1, 3):  # the convolutions
-            self.params[f"W{idx}"] = self._init_weight(shapes[f"W{idx}"], weight_init_std, rng)
-            self.params[f"b{idx}"] = np.zeros(shapes[f"b{idx}"], dtype=self.dtype)
-        for idx in (5, 6, 7):  # the affine layers
-            self.params[f"W{idx}"] = self._init_weight(shapes[f"W{idx}"], weight_init_std, rng)
-            self.params[f"b{idx}"] = np.zeros(shapes[f"b{idx}"], dtype=self.dtype)
-        self.layers["C1"] = self._convolution(self.params["W1"], self.params["b1"], 1, pad)
+        self.layers["C1"] = self._convolution(p["W1"], p["b1"], 1, pad)
         self.layers["C1"].need_dx = False
         self.layers["Act1"] = act()
         self.layers["S2"] = Subsampling(6, 2, dtype=self.dtype)
         self.layers["Act2"] = act()
-        self.layers["C3"] = self._convolution(self.params["W3"], self.params["b3"], 1, 0)
+        self.layers["C3"] = self._convolution(p["W3"], p["b3"], 1, 0)
         self.layers["Act3"] = act()
         self.layers["S4"] = Subsampling(16, 2, dtype=self.dtype)
         self.layers["Act4"] = act()
-        self.layers["F5"] = self._affine(self.params["W5"], self.params["b5"])
+        self.layers["F5"] = self._affine(p["W5"], p["b5"])
         self.layers["Act5"] = act()
-        self.layers["F6"] = self._affine(self.params["W6"], self.params["b6"])
+        self.layers["F6"] = self._affine(p["W6"], p["b6"])
         self.layers["Act6"] = act()
-        self.layers["Output"] = self._affine(self.params["W7"], self.params["b7"])
+        self.layers["Output"] = self._affine(p["W7"], p["b7"])
         self.last_layer = self._softmax_with_loss()
-        for idx, name in ((2, "S2"), (4, "S4")):  # the subsampling layers' own arrays, shared
-            self.params[f"W{idx}"], self.params[f"b{idx}"] = self.layers[name].W, self.layers[name].b
-        self.params = {name: self.params[name] for name in sorted(self.params, key=lambda n: (int(n[1:]), n[0]))}
-        self._owners = {1: "C1", 2: "S2", 3: "C3", 4: "S4", 5: "F5", 6: "F6", 7: "Output"}
+        for idx, name in ((2, "S2"), (4, "S4")):  # the subsampling layers own their arrays (1 and 0); params share them
+            p[f"W{idx}"], p[f"b{idx}"] = self.layers[name].W, self.layers[name].b
 
     def summary(self):
         """The layers, one a line, with their output shapes and the parameter count."""
         return format_summary(f"LeNet ({self.activation}), input {self.input_dim}", self.rows, self.params,
                               f"{self.activation} after C1, S2, C3, S4, F5 and F6; softmax cross-entropy loss")
 
-    def predict(self, x, train_flg=False):
-        """Class scores (N, output_size); ``train_flg`` changes nothing (no dropout, no batch norm)."""
-        x = self._as_images(x)
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t, train_flg=True):
-        return self.last_layer.forward(self.predict(x, train_flg), t)
-
-    def accuracy(self, x, t, batch_size=100):
-        return super().accuracy(x, t, batch_size)
-
-    def gradient(self, x, t):
-        """Backpropagation through the layers; the loss is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
+    def _param_gradients(self):
+        owners = {1: "C1", 2: "S2", 3: "C3", 4: "S4", 5: "F5", 6: "F6", 7: "Output"}
         grads = {}
-        for idx, owner in self._owners.items():
+        for idx, owner in owners.items():
             grads[f"W{idx}"], grads[f"b{idx}"] = self.layers[owner].dW, self.layers[owner].db
         return grads

@@ -1,9 +1,12 @@
 """What every network shares: accuracy, and saving and loading its ``params``."""
+import functools
+import re
+
 import numpy as np
 
 from .checks import check_batch, class_indices, nonfinite_samples
 from .batch_normalization import BatchNormalization
-from .convolution import Convolution
+from .convolution import Convolution, Pooling
 from .dropout import Dropout
 from .layers import Affine, SoftmaxWithLoss
 from .serialization import load_params as read_params_file
@@ -12,6 +15,82 @@ from .util import _count
 from .weight_init import init_weight
 
 __all__ = ["Network"]
+
+# The networks a weights file is recognised as, at their default sizes (the scripts' --model choices that
+# take images).
+KNOWN_NETWORKS = ("SimpleConvNet", "DeepConvNet", "LeNet", "AlexNet", "VGG", "GoogLeNet", "ResNet")
+
+
+@functools.lru_cache(maxsize=1)
+def _default_shapes():
+    """((class name, {parameter name: shape}), ...) of the ``KNOWN_NETWORKS`` at their default sizes."""
+    from . import alexnet, deep_convnet, googlenet, lenet, resnet, simple_convnet, vgg
+    modules = (simple_convnet, deep_convnet, lenet, alexnet, vgg, googlenet, resnet)
+    return tuple((name, {n: tuple(p.shape) for n, p in getattr(module, name)(seed=0).params.items()})
+                 for name, module in zip(KNOWN_NETWORKS, modules))
+
+
+def name_list(names, most=8):
+    """Parameter names in short: 'W1..W7, b1..b7' for numbered names, else the first few and the count."""
+    names = list(names)
+    numbered = {}
+    for name in names:
+        match = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+        if match is None:
+            break
+        numbered.setdefault(match[1], []).append(int(match[2]))
+    else:
+        parts = []
+        for prefix, numbers in numbered.items():
+            numbers = sorted(numbers)
+            if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+                parts.append(f"{prefix}{numbers[0]}..{prefix}{numbers[-1]}")
+            else:
+                parts.extend(f"{prefix}{n}" for n in numbers)
+        return ", ".join(parts)
+    return ", ".join(names) if len(names) <= most else f"{', '.join(names[:4])}, ... ({len(names)} arrays)"
+
+
+def _a(names):
+    """'a LeNet', 'an AlexNet', 'a VGG or a ResNet'."""
+    return " or ".join(("an " if name[0] in "AEIOUaeiou" else "a ") + name for name in names)
+
+
+def which_network(shapes):
+    """What a file of parameters {name: shape} is for, in words: a known network at its default sizes
+    (2-D weights in either layout: the book's files store them (in, out)), else a known network of other
+    sizes (the same names, dimensions and filter sizes), else just the names."""
+    def same(a, b):
+        return a == b or (len(a) == 2 and a == b[::-1])
+
+    def alike(a, b):  # the same kind of array: vector, matrix, or filters of the same size
+        return len(a) == len(b) and a[2:] == b[2:]
+
+    shapes = {name: tuple(shape) for name, shape in shapes.items()}
+    known = [(name, ks) for name, ks in _default_shapes() if ks.keys() == shapes.keys()]
+    fits = [name for name, ks in known if all(same(ks[n], shapes[n]) for n in ks)]
+    if fits:
+        return f"the file holds the parameters of {_a(['default ' + name for name in fits])} ({name_list(shapes)})"
+    alikes = [name for name, ks in known if all(alike(ks[n], shapes[n]) for n in ks)]
+    if alikes:
+        return f"the file holds the parameters of {_a(alikes)} of other sizes ({name_list(shapes)})"
+    return f"the file holds {name_list(shapes)}"
+
+
+def _short(names, most=8):
+    """A list of names as Python prints it, the first ``most`` only when there are more."""
+    return str(names) if len(names) <= most else f"[{', '.join(map(repr, names[:most]))}, +{len(names) - most} more]"
+
+
+def params_mismatch(network, file_shapes, name=None):
+    """The one-line message for parameters that do not fit ``network``: which names are missing or
+    unexpected (or, with ``name``, which shape differs), and what the file and the network hold."""
+    own = {n: tuple(p.shape) for n, p in network.params.items()}
+    what = f"this is {_a([type(network).__name__])} ({name_list(own)}), {which_network(file_shapes)}"
+    if name is not None:
+        return f"{name}: expected shape {own[name]}, file has {tuple(file_shapes[name])}; {what}"
+    missing, extra = sorted(set(own) - set(file_shapes)), sorted(set(file_shapes) - set(own))
+    return f"parameters do not fit this network: missing {_short(missing)}, unexpected {_short(extra)}; {what}"
 
 
 class Network:
@@ -32,6 +111,9 @@ class Network:
 
     def _convolution(self, W, b, stride, pad):
         return Convolution(W, b, stride, pad)
+
+    def _pooling(self, pool_h, pool_w, stride, pad):
+        return Pooling(pool_h, pool_w, stride=stride, pad=pad)
 
     def _batch_norm(self, gamma, beta):
         return BatchNormalization(gamma, beta)
@@ -101,15 +183,17 @@ class Network:
 
         Every name must be present with the right shape; values are cast to the
         network's dtype. Book files (2-D weights stored (in, out)) are transposed.
+        A file that does not fit is refused in one line that says what it holds
+        ("... the file holds the parameters of a default DeepConvNet") and what
+        this network is (``params_mismatch``).
         """
         new = read_params_file(source) if not isinstance(source, dict) else source
-        missing, extra = sorted(set(self.params) - set(new)), sorted(set(new) - set(self.params))
-        if missing or extra:
-            raise KeyError(f"parameters do not fit this network: missing {missing}, unexpected {extra}")
+        if set(new) != set(self.params):
+            raise KeyError(params_mismatch(self, {name: np.shape(value) for name, value in new.items()}))
         values = {name: np.asarray(new[name]) for name in self.params}
         for name, param in self.params.items():  # check everything first: all or nothing
             if values[name].shape != param.shape:
-                raise ValueError(f"{name}: expected shape {param.shape}, file has {values[name].shape}")
+                raise ValueError(params_mismatch(self, {n: v.shape for n, v in values.items()}, name))
         for name, param in self.params.items():
             param[...] = values[name]
         return self

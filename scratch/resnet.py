@@ -21,12 +21,13 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .batch_normalization import BatchNormalization
 from .checks import check_size, dtype_of
 from .convolution import GlobalAvgPooling
 from .join import Residual
+from .layer_network import LayerNetwork
 from .layers import Relu
 from .lenet import format_summary
-from .network_base import Network
 from .simple_convnet import check_input_dim
 from .util import _output_size
 from .weight_init import make_rng
@@ -67,8 +68,10 @@ def resnet_plan(input_dim, channels, blocks_per_stage, output_size):
             project = stride != 1 or out_c != c
             name = f"s{stage}b{block}"
             h, w = size(height, width, 3, stride, 1)
-            shapes[f"{name}_W1"], shapes[f"{name}_gamma1"], shapes[f"{name}_beta1"] = (out_c, c, 3, 3), (out_c,), (out_c,)
-            shapes[f"{name}_W2"], shapes[f"{name}_gamma2"], shapes[f"{name}_beta2"] = (out_c, out_c, 3, 3), (out_c,), (out_c,)
+            shapes[f"{name}_W1"], shapes[f"{name}_gamma1"], shapes[f"{name}_beta1"] = \
+                (out_c, c, 3, 3), (out_c,), (out_c,)
+            shapes[f"{name}_W2"], shapes[f"{name}_gamma2"], shapes[f"{name}_beta2"] = \
+                (out_c, out_c, 3, 3), (out_c,), (out_c,)
             rows.append((f"{name}.conv1", f"Convolution {out_c} x {c}x3x3, stride {stride}, pad 1, no bias",
                          (out_c, h, w)))
             rows.append((f"{name}.bn1", "BatchNormalization - Relu", (out_c, h, w)))
@@ -97,7 +100,10 @@ class ResidualBlock:
 
     ``layers`` holds the layers by role; ``backward`` sends dout through the
     join to both branches and adds the two gradients of the block's input.
+    Its batch norms need ``train_flg``, so its ``forward`` takes it.
     """
+
+    takes_train_flg = True
 
     def __init__(self, convs, bns, projection=None):
         self.conv1, self.conv2 = convs
@@ -125,7 +131,7 @@ class ResidualBlock:
         return dx + dshortcut
 
 
-class ResNet(Network):
+class ResNet(LayerNetwork):
     """A small ResNet (He et al. 2016) for 28x28 grayscale images; see the module docstring.
 
     ``channels`` gives the width of each stage (the first stage keeps the
@@ -135,7 +141,9 @@ class ResNet(Network):
     _beta1, _W2, _gamma2, _beta2 and, with a projection shortcut, _Wp,
     _gammap, _betap; fc_W (output, channels[-1]), fc_b. The running
     statistics of the batch norms are not parameters (not saved);
-    ``batch_norms()`` gives the layers that hold them.
+    ``batch_norms()`` gives the layers that hold them. Batch norm uses batch
+    statistics when ``train_flg`` (and updates the running ones), else the
+    running statistics.
     """
 
     def __init__(self, input_dim=(1, 28, 28), channels=(16, 32, 64), blocks_per_stage=1, output_size=10,
@@ -143,34 +151,25 @@ class ResNet(Network):
         self.rows, shapes, blocks = resnet_plan(input_dim, channels, blocks_per_stage, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)
-        rng = make_rng(seed)
-        self.params = {}
-        for name, shape in shapes.items():
-            if "_W" in name:
-                self.params[name] = self._init_weight(shape, weight_init_std, rng)
-            elif "gamma" in name:
-                self.params[name] = np.ones(shape, dtype=self.dtype)
-            else:
-                self.params[name] = np.zeros(shape, dtype=self.dtype)
+        gammas = [name for name in shapes if "_gamma" in name]
+        self.params = self._init_params(shapes, weight_init_std, make_rng(seed), ones=gammas)
         p = self.params
 
         def conv(name, stride, pad):
             return self._convolution(p[name], np.zeros(p[name].shape[0], dtype=self.dtype), stride, pad)
 
+        def bn(name, suffix):
+            return self._batch_norm(p[f"{name}_gamma{suffix}"], p[f"{name}_beta{suffix}"])
+
         self.layers = OrderedDict()
         self.layers["stem"] = conv("stem_W", 1, 1)
         self.layers["stem"].need_dx = False
-        self.layers["stem_bn"] = self._batch_norm(p["stem_gamma"], p["stem_beta"])
+        self.layers["stem_bn"] = bn("stem", "")
         self.layers["stem_relu"] = Relu()
         for name, _, _, stride, project in blocks:
-            projection = None
-            if project:
-                projection = (conv(f"{name}_Wp", stride, 0), self._batch_norm(p[f"{name}_gammap"], p[f"{name}_betap"]))
-            self.layers[name] = ResidualBlock(
-                (conv(f"{name}_W1", stride, 1), conv(f"{name}_W2", 1, 1)),
-                (self._batch_norm(p[f"{name}_gamma1"], p[f"{name}_beta1"]),
-                 self._batch_norm(p[f"{name}_gamma2"], p[f"{name}_beta2"])),
-                projection)
+            projection = (conv(f"{name}_Wp", stride, 0), bn(name, "p")) if project else None
+            self.layers[name] = ResidualBlock((conv(f"{name}_W1", stride, 1), conv(f"{name}_W2", 1, 1)),
+                                              (bn(name, "1"), bn(name, "2")), projection)
         self.layers["pool"] = GlobalAvgPooling()
         self.layers["fc"] = self._affine(p["fc_W"], p["fc_b"])
         self.last_layer = self._softmax_with_loss()
@@ -183,7 +182,7 @@ class ResNet(Network):
                 found[f"{name}.bn1"], found[f"{name}.bn2"] = layer.bn1, layer.bn2
                 if layer.projection is not None:
                     found[f"{name}.bnp"] = layer.projection[1]
-            elif name.endswith("_bn"):
+            elif isinstance(layer, BatchNormalization):
                 found[name] = layer
         return found
 
@@ -191,27 +190,7 @@ class ResNet(Network):
         """The layers, one a line, with their output shapes and the parameter count."""
         return format_summary(f"ResNet, input {self.input_dim}", self.rows, self.params)
 
-    def predict(self, x, train_flg=False):
-        """Class scores (N, output_size); batch norm uses batch statistics when ``train_flg``."""
-        x = self._as_images(x)
-        for name, layer in self.layers.items():
-            x = layer.forward(x, train_flg) if name.endswith("_bn") or isinstance(layer, ResidualBlock) \
-                else layer.forward(x)
-        return x
-
-    def loss(self, x, t, train_flg=True):
-        """The training loss (batch statistics, running statistics updated) unless ``train_flg=False``."""
-        return self.last_layer.forward(self.predict(x, train_flg), t)
-
-    def accuracy(self, x, t, batch_size=100):
-        return super().accuracy(x, t, batch_size)
-
-    def gradient(self, x, t, train_flg=True):
-        """Backpropagation through the layers and blocks; the loss is kept as ``last_loss``."""
-        self.last_loss = self.loss(x, t, train_flg)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
+    def _param_gradients(self):
         grads = {"stem_W": self.layers["stem"].dW,
                  "stem_gamma": self.layers["stem_bn"].dgamma, "stem_beta": self.layers["stem_bn"].dbeta}
         for name, layer in self.layers.items():
@@ -224,4 +203,4 @@ class ResNet(Network):
                     grads[f"{name}_Wp"], grads[f"{name}_gammap"], grads[f"{name}_betap"] = \
                         conv.dW, bn.dgamma, bn.dbeta
         grads["fc_W"], grads["fc_b"] = self.layers["fc"].dW, self.layers["fc"].db
-        return {name: grads[name] for name in self.params}
+        return grads
