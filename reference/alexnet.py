@@ -62,6 +62,7 @@ class AlexNet(PlannedNetwork):
     """A small AlexNet (Krizhevsky et al. 2012) for 28x28 grayscale images; parameters as ``scratch.AlexNet``."""
 
     def __init__(self, input_dim=(1, 28, 28), channels=(32, 64, 96, 64), hidden_size=256, output_size=10,
-                 dropout_ratio=0.5, weight_init_std="he", dtype="float32", seed=None):
+                 dropout_ratio=0.5, weight_init_std="he", dtype="float32", seed=None, readable=False):
+        self.readable = readable
         self._build(alexnet_plan(input_dim, channels, hidden_size, output_size, dropout_ratio),
                     weight_init_std, dtype, seed)

@@ -16,7 +16,7 @@ from scratch.checks import check_size
 from scratch.simple_convnet import check_conv_param, check_input_dim, check_pooled
 
 from ._tensor import torch_dtype
-from .convolution import Convolution, Pooling
+from .convolution import Convolution
 from .dropout import Dropout
 from .layers import Affine, Relu, SoftmaxWithLoss
 from .network_base import Network
@@ -50,7 +50,8 @@ class DeepConvNet(Network):
                  conv_param_1=DEFAULT_CONV_PARAMS[0], conv_param_2=DEFAULT_CONV_PARAMS[1],
                  conv_param_3=DEFAULT_CONV_PARAMS[2], conv_param_4=DEFAULT_CONV_PARAMS[3],
                  conv_param_5=DEFAULT_CONV_PARAMS[4], conv_param_6=DEFAULT_CONV_PARAMS[5],
-                 hidden_size=50, output_size=10, dropout_ratio=0.5, dtype="float32", seed=None):
+                 hidden_size=50, output_size=10, dropout_ratio=0.5, dtype="float32", seed=None, readable=False):
+        self.readable = readable
         self.input_dim = tuple(input_dim)
         self.dtype = torch_dtype(dtype)
         self.dropout_ratio = dropout_ratio
@@ -75,7 +76,7 @@ class DeepConvNet(Network):
             width = conv_output_size(width, p["filter_size"], p["stride"], p["pad"])
             if idx % 2 == 0:
                 check_pooled(height, width, "DeepConvNet")
-                self.layers[f"Pool{idx // 2}"] = Pooling(pool_h=2, pool_w=2, stride=2)
+                self.layers[f"Pool{idx // 2}"] = self._pooling(2, 2, 2, 0)
                 height, width = height // 2, width // 2
         self.layers["Conv1"].need_dx = False
         self.params["W7"] = init_weight((hidden_size, channels * height * width), "he", rng, self.dtype)
@@ -92,7 +93,7 @@ class DeepConvNet(Network):
     def predict(self, x, train_flg=False):
         x = self._as_images(x)
         for name, layer in self.layers.items():
-            x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
+            x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
         return x
 
     def loss(self, x, t):

@@ -48,7 +48,8 @@ class GoogLeNet(LayerNetwork):
     """A small GoogLeNet (Szegedy et al. 2015) for 28x28 grayscale images; parameters as ``scratch.GoogLeNet``."""
 
     def __init__(self, input_dim=(1, 28, 28), stem_channels=32, inception=DEFAULT_INCEPTION, output_size=10,
-                 weight_init_std="he", dtype="float32", seed=None):
+                 weight_init_std="he", dtype="float32", seed=None, readable=False):
+        self.readable = readable
         self.rows, shapes, blocks = googlenet_plan(input_dim, stem_channels, inception, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = torch_dtype(dtype)

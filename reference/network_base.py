@@ -2,9 +2,8 @@
 import numpy as np
 import torch
 
-from scratch.checks import check_batch, class_indices
+from scratch.checks import check_batch, check_count, class_indices
 from scratch.network_base import params_mismatch
-from scratch.util import _count
 
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
@@ -77,7 +76,7 @@ class Network:
         """
         x = as_tensor(x)
         n = check_batch(x.shape, "accuracy")
-        batch_size = _count(batch_size, "batch_size", 1)
+        batch_size = check_count(batch_size, "batch_size", 1)
         if np.ndim(t) == 0 or np.shape(t)[0] != n:
             raise ValueError(f"accuracy: {n} samples but labels of shape {tuple(np.shape(t))}")
         labels, correct, bad = None, 0, 0

@@ -55,7 +55,8 @@ class ResNet(LayerNetwork):
     """A small ResNet (He et al. 2016) for 28x28 grayscale images; parameters as ``scratch.ResNet``."""
 
     def __init__(self, input_dim=(1, 28, 28), channels=(16, 32, 64), blocks_per_stage=1, output_size=10,
-                 weight_init_std="he", dtype="float32", seed=None):
+                 weight_init_std="he", dtype="float32", seed=None, readable=False):
+        self.readable = readable
         self.rows, shapes, blocks = resnet_plan(input_dim, channels, blocks_per_stage, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = torch_dtype(dtype)

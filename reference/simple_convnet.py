@@ -7,7 +7,7 @@ from scratch.checks import check_size
 from scratch.simple_convnet import check_conv_param, check_input_dim, check_pooled
 
 from ._tensor import torch_dtype
-from .convolution import Convolution, Pooling
+from .convolution import Convolution
 from .layers import Affine, Relu, SoftmaxWithLoss
 from .network_base import Network
 from .weight_init import init_weight, make_rng
@@ -33,7 +33,8 @@ class SimpleConvNet(Network):
 
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006 - the book's
-                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype="float32", seed=None):
+                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype="float32", seed=None, readable=False):
+        self.readable = readable
         filter_num, filter_size, pad, stride = check_conv_param(conv_param, "SimpleConvNet")
         channels, height, width = check_input_dim(input_dim, "SimpleConvNet")
         hidden_size = check_size(hidden_size, "hidden_size", "SimpleConvNet")
@@ -57,7 +58,7 @@ class SimpleConvNet(Network):
         self.layers["Conv1"] = Convolution(self.params["W1"], self.params["b1"], stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
         self.layers["Relu1"] = Relu()
-        self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)
+        self.layers["Pool1"] = self._pooling(2, 2, 2, 0)
         self.layers["Affine1"] = Affine(self.params["W2"], self.params["b2"])
         self.layers["Relu2"] = Relu()
         self.layers["Affine2"] = Affine(self.params["W3"], self.params["b3"])

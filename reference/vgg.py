@@ -19,7 +19,8 @@ class VGG(PlannedNetwork):
     """A small VGG network (Simonyan and Zisserman 2015) for 28x28 grayscale images; parameters as ``scratch.VGG``."""
 
     def __init__(self, input_dim=(1, 28, 28), stages=((16, 16), (32, 32), (64, 64)), hidden_size=256,
-                 output_size=10, dropout_ratio=0.5, weight_init_std="he", dtype="float32", seed=None):
+                 output_size=10, dropout_ratio=0.5, weight_init_std="he", dtype="float32", seed=None, readable=False):
+        self.readable = readable
         self.stages = check_stages(stages)
         self._build(vgg_plan(input_dim, stages, hidden_size, output_size, dropout_ratio),
                     weight_init_std, dtype, seed)

@@ -39,7 +39,7 @@ from .layers import Relu
 from .lenet import format_summary
 from .local_response_norm import LocalResponseNorm
 from .simple_convnet import check_input_dim
-from .util import _output_size
+from . import checks
 from .weight_init import make_rng
 
 __all__ = ["AlexNet"]
@@ -71,7 +71,7 @@ class LayerPlan:
 
     def _size(self, n, k, stride, pad, what):
         try:
-            return _output_size(n, k, stride, pad)
+            return checks.output_size(n, k, stride, pad)
         except ValueError as err:
             raise ValueError(f"{self.who}: input_dim {self.input_dim} is too small ({what}): {err}") from None
 
@@ -191,6 +191,7 @@ class AlexNet(PlannedNetwork):
     """
 
     def __init__(self, input_dim=(1, 28, 28), channels=(32, 64, 96, 64), hidden_size=256, output_size=10,
-                 dropout_ratio=0.5, weight_init_std="he", dtype=np.float32, seed=None):
+                 dropout_ratio=0.5, weight_init_std="he", dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         self._build(alexnet_plan(input_dim, channels, hidden_size, output_size, dropout_ratio),
                     weight_init_std, dtype, seed)

@@ -13,7 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .checks import check_size, dtype_of
-from .convolution import Pooling
+from .dropout import Dropout
 from .layers import Relu
 from .network_base import Network
 from .serialization import is_book_file
@@ -46,7 +46,8 @@ class DeepConvNet(Network):
                  conv_param_1=DEFAULT_CONV_PARAMS[0], conv_param_2=DEFAULT_CONV_PARAMS[1],
                  conv_param_3=DEFAULT_CONV_PARAMS[2], conv_param_4=DEFAULT_CONV_PARAMS[3],
                  conv_param_5=DEFAULT_CONV_PARAMS[4], conv_param_6=DEFAULT_CONV_PARAMS[5],
-                 hidden_size=50, output_size=10, dropout_ratio=0.5, dtype=np.float32, seed=None):
+                 hidden_size=50, output_size=10, dropout_ratio=0.5, dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)
         self.dropout_ratio = dropout_ratio
@@ -71,7 +72,7 @@ class DeepConvNet(Network):
             width = conv_output_size(width, p["filter_size"], p["stride"], p["pad"])
             if idx % 2 == 0:
                 check_pooled(height, width, "DeepConvNet")
-                self.layers[f"Pool{idx // 2}"] = Pooling(pool_h=2, pool_w=2, stride=2)
+                self.layers[f"Pool{idx // 2}"] = self._pooling(2, 2, 2, 0)
                 height, width = height // 2, width // 2
         self.layers["Conv1"].need_dx = False
         self.params["W7"] = self._init_weight((hidden_size, channels * height * width), "he", rng)
@@ -88,7 +89,7 @@ class DeepConvNet(Network):
     def predict(self, x, train_flg=False):
         x = self._as_images(x)
         for name, layer in self.layers.items():
-            x = layer.forward(x, train_flg) if name.startswith("Dropout") else layer.forward(x)
+            x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
         return x
 
     def loss(self, x, t):

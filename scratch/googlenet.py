@@ -35,7 +35,7 @@ from .layer_network import LayerNetwork
 from .layers import Relu
 from .lenet import format_summary
 from .simple_convnet import check_input_dim
-from .util import _output_size
+from . import checks
 from .weight_init import make_rng
 
 __all__ = ["GoogLeNet"]
@@ -69,7 +69,7 @@ def googlenet_plan(input_dim, stem_channels, inception, output_size):
 
     def pooled(h, w):
         try:
-            return _output_size(h, 2, 2, 0), _output_size(w, 2, 2, 0)
+            return checks.output_size(h, 2, 2, 0), checks.output_size(w, 2, 2, 0)
         except ValueError:
             raise ValueError(f"GoogLeNet: input_dim {tuple(input_dim)} is too small for {len(sizes)} inception "
                              f"blocks: a {h}x{w} feature map cannot be pooled 2x2") from None
@@ -157,7 +157,8 @@ class GoogLeNet(LayerNetwork):
     """
 
     def __init__(self, input_dim=(1, 28, 28), stem_channels=32, inception=DEFAULT_INCEPTION, output_size=10,
-                 weight_init_std="he", dtype=np.float32, seed=None):
+                 weight_init_std="he", dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         self.rows, shapes, blocks = googlenet_plan(input_dim, stem_channels, inception, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)

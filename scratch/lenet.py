@@ -101,7 +101,8 @@ class LeNet(LayerNetwork):
     """
 
     def __init__(self, input_dim=(1, 28, 28), activation="tanh", pad=2, output_size=10,
-                 weight_init_std="xavier", dtype=np.float32, seed=None):
+                 weight_init_std="xavier", dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         self.activation = check_activation(activation)
         self.rows, shapes = lenet_shapes(input_dim, pad, output_size)
         self.input_dim = tuple(input_dim)

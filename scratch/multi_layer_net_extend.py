@@ -38,7 +38,8 @@ class MultiLayerNetExtend(Network):
 
     def __init__(self, input_size, hidden_size_list, output_size, activation="relu",
                  weight_init_std="relu", weight_decay_lambda=0, use_dropout=False,
-                 dropout_ration=0.5, use_batchnorm=False, dtype=np.float32, seed=None):
+                 dropout_ration=0.5, use_batchnorm=False, dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         sizes = check_layer_sizes(input_size, hidden_size_list, output_size)

@@ -4,14 +4,14 @@ import re
 
 import numpy as np
 
-from .checks import check_batch, class_indices, nonfinite_samples
+from . import fast
+from .checks import check_batch, check_count, class_indices, nonfinite_samples
 from .batch_normalization import BatchNormalization
 from .convolution import Convolution, Pooling
 from .dropout import Dropout
 from .layers import Affine, SoftmaxWithLoss
 from .serialization import load_params as read_params_file
 from .serialization import save_params as write_params_file
-from .util import _count
 from .weight_init import init_weight
 
 __all__ = ["Network"]
@@ -109,14 +109,18 @@ class Network:
     def _affine(self, W, b):
         return Affine(W, b)
 
+    # The fast plug-ins (scratch.fast) by default; ``readable=True`` (a constructor keyword of every
+    # network that has these layers) builds the readable ones, the book's algorithm: the same numbers.
+    readable = False
+
     def _convolution(self, W, b, stride, pad):
-        return Convolution(W, b, stride, pad)
+        return (Convolution if self.readable else fast.Convolution)(W, b, stride, pad)
 
     def _pooling(self, pool_h, pool_w, stride, pad):
-        return Pooling(pool_h, pool_w, stride=stride, pad=pad)
+        return (Pooling if self.readable else fast.Pooling)(pool_h, pool_w, stride=stride, pad=pad)
 
     def _batch_norm(self, gamma, beta):
-        return BatchNormalization(gamma, beta)
+        return (BatchNormalization if self.readable else fast.BatchNormalization)(gamma, beta)
 
     def _dropout(self, dropout_ratio, rng):
         return Dropout(dropout_ratio, seed=int(rng.integers(2**31)))
@@ -157,7 +161,7 @@ class Network:
         """
         x = np.asarray(x)
         n = check_batch(x.shape, "accuracy")
-        batch_size = _count(batch_size, "batch_size", 1)
+        batch_size = check_count(batch_size, "batch_size", 1)
         if np.ndim(t) == 0 or np.shape(t)[0] != n:
             raise ValueError(f"accuracy: {n} samples but labels of shape {tuple(np.shape(t))}")
         labels, correct, bad = None, 0, 0

@@ -29,7 +29,7 @@ from .layer_network import LayerNetwork
 from .layers import Relu
 from .lenet import format_summary
 from .simple_convnet import check_input_dim
-from .util import _output_size
+from . import checks
 from .weight_init import make_rng
 
 __all__ = ["ResNet"]
@@ -51,7 +51,7 @@ def resnet_plan(input_dim, channels, blocks_per_stage, output_size):
 
     def size(h, w, k, stride, pad):
         try:
-            return _output_size(h, k, stride, pad), _output_size(w, k, stride, pad)
+            return checks.output_size(h, k, stride, pad), checks.output_size(w, k, stride, pad)
         except ValueError as err:
             raise ValueError(f"ResNet: input_dim {tuple(input_dim)} is too small for {len(channels)} stages: "
                              f"{err}") from None
@@ -147,7 +147,8 @@ class ResNet(LayerNetwork):
     """
 
     def __init__(self, input_dim=(1, 28, 28), channels=(16, 32, 64), blocks_per_stage=1, output_size=10,
-                 weight_init_std="he", dtype=np.float32, seed=None):
+                 weight_init_std="he", dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         self.rows, shapes, blocks = resnet_plan(input_dim, channels, blocks_per_stage, output_size)
         self.input_dim = tuple(input_dim)
         self.dtype = dtype_of(dtype)

@@ -4,7 +4,6 @@ from collections import OrderedDict
 import numpy as np
 
 from .checks import check_size, dtype_of
-from .convolution import Pooling
 from .gradient import numerical_gradient as numerical_gradient_of
 from .layers import Relu
 from .network_base import Network
@@ -52,7 +51,8 @@ class SimpleConvNet(Network):
 
     def __init__(self, input_dim=(1, 28, 28),
                  conv_param={"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1},  # noqa: B006 - the book's
-                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None):
+                 hidden_size=100, output_size=10, weight_init_std=0.01, dtype=np.float32, seed=None, readable=False):
+        self.readable = readable
         filter_num, filter_size, pad, stride = check_conv_param(conv_param, "SimpleConvNet")
         channels, height, width = check_input_dim(input_dim, "SimpleConvNet")
         hidden_size = check_size(hidden_size, "hidden_size", "SimpleConvNet")
@@ -76,7 +76,7 @@ class SimpleConvNet(Network):
         self.layers["Conv1"] = self._convolution(self.params["W1"], self.params["b1"], stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
         self.layers["Relu1"] = Relu()
-        self.layers["Pool1"] = Pooling(pool_h=2, pool_w=2, stride=2)
+        self.layers["Pool1"] = self._pooling(2, 2, 2, 0)
         self.layers["Affine1"] = self._affine(self.params["W2"], self.params["b2"])
         self.layers["Relu2"] = Relu()
         self.layers["Affine2"] = self._affine(self.params["W3"], self.params["b3"])

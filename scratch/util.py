@@ -29,7 +29,6 @@ __all__ = ["im2col", "col2im"]
 
 # The networks still import these two under their old private names (the coordinator moves them to
 # scratch.checks); reference imports only the public names from scratch.checks.
-_count, _output_size = check_count, output_size
 
 
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0, fill=0):

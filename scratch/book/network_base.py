@@ -7,7 +7,8 @@ predict, loss and gradient stay ``scratch``'s. With it a network
 * computes in float64 (NumPy's default, the book's dtype);
 * draws its weights from NumPy's global generator, W = std * np.random.randn(...),
   in the book's order and shapes: Affine weights (in, out), filters (FN, C, FH, FW);
-* uses the book's Affine, SoftmaxWithLoss, Dropout, BatchNormalization, Convolution;
+* uses the book's Affine, SoftmaxWithLoss, Dropout, BatchNormalization, Convolution, Pooling
+  (the readable layers, with the book's semantics);
 * returns accuracies as ``np.float64``, as the book's ``np.sum(y == t) / float(N)``;
 * saves its parameters as the book does, a pickle of {name: array} (``params.pkl``),
   and loads the book's pickles (through ``scratch.safe_pickle``, never plain
@@ -22,7 +23,7 @@ from .. import network_base
 from ..serialization import load_params as read_params_file
 from ..serialization import write_atomically
 from ..weight_init import weight_init_scale
-from .layers import Affine, BatchNormalization, Convolution, Dropout, SoftmaxWithLoss
+from .layers import Affine, BatchNormalization, Convolution, Dropout, Pooling, SoftmaxWithLoss
 
 __all__ = ["BookNetwork", "save_pickle"]
 
@@ -46,6 +47,9 @@ class BookNetwork(network_base.Network):
 
     def _convolution(self, W, b, stride, pad):
         return Convolution(W, b, stride, pad)
+
+    def _pooling(self, pool_h, pool_w, stride, pad):
+        return Pooling(pool_h, pool_w, stride=stride, pad=pad)
 
     def _batch_norm(self, gamma, beta):
         return BatchNormalization(gamma, beta)

@@ -7,3 +7,7 @@ numbers (tests prove it to 1e-12 in float64, with the same tie choices), and
 says in a comment what its speed trick buys, measured. The networks use these
 by default; ``readable=True`` builds them from the readable layers instead.
 """
+from .batch_normalization import BatchNormalization
+from .convolution import Convolution, Pooling
+
+__all__ = ["Convolution", "Pooling", "BatchNormalization"]
