@@ -23,12 +23,10 @@ loop (``_unfold``), for speed.
 """
 import numpy as np
 
-from .checks import check_count, output_shape, output_size
+from .checks import output_shape
 
 __all__ = ["im2col", "col2im"]
 
-# The networks still import these two under their old private names (the coordinator moves them to
-# scratch.checks); reference imports only the public names from scratch.checks.
 
 
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0, fill=0):
