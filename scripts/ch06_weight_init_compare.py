@@ -8,8 +8,9 @@ learnt; He learns fastest (figure 6-15).
 
     python scripts/ch06_weight_init_compare.py --backend torch --threads 2
 """
-import _common
-import _experiments as ex
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
+from toolkit import cli
+from toolkit import experiments as ex
 
 DESCRIPTION = """Compare initial weights std 0.01, Xavier and He for MultiLayerNet(784,
 [100]*4, 10) with ReLU trained by SGD (lr 0.01) on MNIST, as the book's
@@ -26,13 +27,13 @@ BOOK_LOSS_1900 = {"std=0.01": "2.30", "Xavier": "0.22", "He": "0.16"}
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--iters", type=_common.positive_int, default=2000,
+    parser.add_argument("--iters", type=cli.positive_int, default=2000,
                         help="iterations (default 2000, as in the book)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=128,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=128,
                         help="minibatch size (default 128, as in the book)")
-    parser.add_argument("--lr", type=_common.positive_float, default=0.01,
+    parser.add_argument("--lr", type=cli.positive_float, default=0.01,
                         help="SGD learning rate (default 0.01, as in the book)")
-    parser.add_argument("--report-every", type=_common.positive_int, default=100,
+    parser.add_argument("--report-every", type=cli.positive_int, default=100,
                         help="print the losses every N iterations (default 100)")
     ex.add_mnist_arguments(parser)
     return ex.parse(parser, argv)
@@ -58,4 +59,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -13,6 +13,7 @@ on MNIST, and the Fashion-MNIST runs beside them).
     python scripts/ch08_results.py --run resnet-mnist-augment
     python scripts/ch08_results.py            # the report from the histories found
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import json
 import os
 import shlex
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import _common
+from toolkit import cli, data, figures, paths
 
 DESCRIPTION = """Train the networks of chapter 8 on MNIST and Fashion-MNIST (train.py, scratch
 backend) and report the final test accuracies and wall times as a Markdown
@@ -116,7 +117,7 @@ def history_path(run, out):
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="ch08_results.py", description=DESCRIPTION)
+    parser = cli.ArgumentParser(prog="ch08_results.py", description=DESCRIPTION)
     parser.add_argument("--out", metavar="DIR", default=os.path.join("runs", "ch08"),
                         help="where the runs' weights, curves and histories go (default runs/ch08)")
     parser.add_argument("--run", nargs="*", choices=RUN_NAMES, default=None, metavar="NAME",
@@ -126,10 +127,10 @@ def parse_args(argv=None):
                         help="print the train.py command of every row and stop")
     parser.add_argument("--figure", metavar="PATH", default=None,
                         help="where to draw the learning curves (default <--out>/learning_curves.png)")
-    _common.add_data_arguments(parser, dataset=False)
+    data.add_data_arguments(parser, dataset=False)
     args = parser.parse_args(argv)
     if args.figure is not None:
-        _common.check_output("--figure", args.figure)
+        paths.check_output("--figure", args.figure)
     return args
 
 
@@ -281,7 +282,7 @@ def plot(path, histories):
         if ax.has_data():
             ax.legend(fontsize=8)
     fig.suptitle("Chapter 8's networks, scratch backend (NumPy), float32, Adam with step decay")
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def main(argv=None):
@@ -294,14 +295,14 @@ def main(argv=None):
         run_missing(args, args.run)
     histories = load_histories(args.out)
     if not histories:
-        _common.fail(f"no run histories under {args.out}: train them first with --run")
+        cli.fail(f"no run histories under {args.out}: train them first with --run")
     missing = [run.name for run in RUNS if run.name not in histories]
     text = table(histories, args.out)
     print(text, end="")
     if missing:
         print(f"(not trained yet: {', '.join(missing)})")
     results = os.path.join(args.out, "results.md")
-    _common.write_atomically(results, lambda f: f.write(text), binary=False)
+    paths.write_text(results, text)
     print(f"saved table: {results}")
     figure = args.figure or os.path.join(args.out, "learning_curves.png")
     plot(figure, histories)
@@ -309,4 +310,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -14,13 +14,14 @@ and fails (exit 1) if the loss curves part by more than --tolerance
 (relative) at any iteration. The runs must have been made with the same
 options apart from the backend and the output paths.
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import json
 import os
 import sys
 
 import numpy as np
 
-import _common
+from toolkit import cli, figures, paths
 
 DESCRIPTION = """Compare the histories (.json) of two train.py runs, typically the same run
 with --backend scratch and --backend torch: the minibatch loss at every
@@ -36,10 +37,10 @@ DEFAULT_TOLERANCE = {"float64": 1e-9, "float32": 1e-3}
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="compare_runs.py", description=DESCRIPTION)
+    parser = cli.ArgumentParser(prog="compare_runs.py", description=DESCRIPTION)
     parser.add_argument("first", metavar="FIRST.json", help="a history saved by train.py (--history)")
     parser.add_argument("second", metavar="SECOND.json", help="the other run's history")
-    parser.add_argument("--tolerance", type=_common.positive_float, default=None,
+    parser.add_argument("--tolerance", type=cli.positive_float, default=None,
                         help="largest relative difference of the minibatch loss allowed at any iteration "
                              "(default 1e-9 for float64 runs, 1e-3 for float32, where rounding "
                              "differences grow over thousands of updates)")
@@ -50,7 +51,7 @@ def parse_args(argv=None):
         if not os.path.isfile(path):
             parser.error(f"no history file at {path}")
     if args.plot is not None:
-        _common.check_output("--plot", args.plot)
+        paths.check_output("--plot", args.plot)
     return args
 
 
@@ -114,7 +115,7 @@ def plot(path, first, second, labels):
                       fontsize=10)
     options = first["options"]
     fig.suptitle(f"{options['model']}, {options['dtype']}: {labels[0]} vs {labels[1]}")
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def label(history, path):
@@ -147,4 +148,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

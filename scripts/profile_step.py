@@ -12,6 +12,7 @@ practical peak.
     python scripts/profile_step.py --model simple_convnet
     python scripts/profile_step.py --model resnet --threads 2 --inference
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import argparse
 import functools
 import inspect
@@ -19,7 +20,7 @@ import sys
 import time
 from collections import defaultdict
 
-from benchmark import MODELS, NETWORKS, batch, make_step, pin_threads
+from toolkit.benchmark import MODELS, batch, build, make_step, pin_threads
 
 
 def parse_args(argv=None):
@@ -134,7 +135,7 @@ def main(argv=None):
     import numpy as np
 
     import scratch
-    network = NETWORKS[args.model][0](scratch, args.dtype, 0)
+    network = build(scratch, args.model, args.dtype)
     x, t = batch(args.model, args.dtype, args.batch_size)
     if args.inference:
         x_test, t_test = batch(args.model, args.dtype, 10000, seed=1)

@@ -17,10 +17,11 @@ version. Section numbers are those the docstrings give, else the book's.
 
 Standard library only: nothing here imports NumPy or torch.
 """
+import difflib
 import re
 from dataclasses import dataclass
 
-__all__ = ["CATALOG", "CHAPTERS", "KINDS", "NOT_COMPONENTS", "Component", "by_name", "parse_label",
+__all__ = ["CATALOG", "CHAPTERS", "KINDS", "NOT_COMPONENTS", "Component", "by_name", "find_component", "suggestions", "parse_label",
            "section_key"]
 
 CHAPTERS = {
@@ -200,3 +201,24 @@ NOT_COMPONENTS = {
 def by_name():
     """{public name: Component}."""
     return {component.name: component for component in CATALOG}
+
+
+def suggestions(name, names, most=5):
+    """The names of ``names`` a typo or a beginning ``name`` may mean, best first: the same name in other
+    letter cases, then those starting with ``name`` ('Conv': Convolution), then difflib's close matches."""
+    folded = name.lower()
+    same = [key for key in names if key.lower() == folded]
+    starting = sorted((key for key in names if key.lower().startswith(folded)), key=lambda key: (len(key), key))
+    close = difflib.get_close_matches(name, list(names), n=most, cutoff=0.6)
+    return list(dict.fromkeys([*same, *starting, *close]))[:most]
+
+
+def find_component(name):
+    """The catalog entry named ``name``; a ValueError listing the likely ones if there is none."""
+    components = by_name()
+    if name in components:
+        return components[name]
+    likely = suggestions(name, components)
+    hint = f"; close matches: {', '.join(likely)}" if likely else ""
+    raise ValueError(f"unknown component {name!r}{hint} (python scripts/side_by_side.py builds the site, whose "
+                     "index lists them all)")

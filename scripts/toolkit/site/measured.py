@@ -4,18 +4,24 @@ The report (``parity_tests/parity_report.py`` writes it) holds, per component
 label and dtype, the largest relative error of each compared quantity, its
 tolerance, how many checks were made and whether all passed, and per label the
 outcomes of the tests (passed, failed, skipped). Here the labels a catalog
-entry names (``_catalog``) are turned into table rows and a one-line status.
+entry names (``catalog``) are turned into table rows and a one-line status.
 
-Standard library only.
+Standard library only. ``run_tests`` runs the suite that writes the report.
 """
 import json
 import os
+import shlex
+import subprocess
+import sys
 
-from _catalog import parse_label
+from .catalog import parse_label
 
-__all__ = ["FORMAT", "Report", "load_report"]
+__all__ = ["FORMAT", "DEFAULT_REPORT", "Report", "load_report", "missing_hint", "run_tests"]
 
 FORMAT = 1
+DEFAULT_REPORT = os.path.join("runs", "parity_report.json")  # where scripts/test.sh has the suite write it
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PYTEST = ["-m", "pytest", "parity_tests", "-q", "-p", "no:cacheprovider"]
 NOT_MEASURED = "not measured"
 
 
@@ -119,3 +125,32 @@ class Report:
             status = NOT_MEASURED
         return {"dtypes": dict(sorted(dtypes.items(), key=lambda kv: _dtype_order(kv[0]))), "tests": tests,
                 "status": status}
+
+
+def missing_hint(report):
+    """What to do when there is no report at ``report``."""
+    return (f"No report at {report}: run python scripts/side_by_side.py --run-tests (or "
+            f"DLFS_PARITY_REPORT={report} python -m pytest parity_tests), then build again.")
+
+
+def _names_tests(pytest_args):
+    """True if the extra pytest arguments name tests to run (a file, folder or node id that exists)."""
+    return any(not arg.startswith("-") and os.path.exists(os.path.join(REPO_ROOT, arg.split("::")[0]))
+               for arg in pytest_args)
+
+
+def run_tests(report, pytest_args):
+    """Run the parity suite writing ``report``; pytest's exit status. A ValueError if no report was written."""
+    extra = shlex.split(pytest_args or "")
+    command = [sys.executable, *PYTEST, *extra]
+    if _names_tests(extra):
+        command.remove("parity_tests")
+    path = os.path.abspath(report)
+    before = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+    print(f"running the parity suite: DLFS_PARITY_REPORT={report} python {' '.join(command[1:])}", flush=True)
+    status = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, "DLFS_PARITY_REPORT": path}).returncode
+    after = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+    if after is None or after == before:
+        raise ValueError(f"the parity suite (pytest exit status {status}) wrote no report to {report}; it writes "
+                         "one only when a test compared numbers (see pytest's output above)")
+    return status

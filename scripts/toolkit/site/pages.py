@@ -21,9 +21,9 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from _catalog import CHAPTERS, NOT_COMPONENTS
-from _paths import write_atomically
-from _source import SIDE_TITLES
+from .catalog import CHAPTERS, NOT_COMPONENTS
+from ..paths import write_text
+from .source import SIDE_TITLES
 
 __all__ = ["CSS_NAME", "INDEX_NAME", "page_name", "write_site"]
 
@@ -32,7 +32,7 @@ CSS_NAME = "site.css"
 PYGMENTS_STYLE = "default"
 _LEXER = PythonLexer(stripnl=False, ensurenl=False)
 _FORMATTER = HtmlFormatter(nowrap=True, style=PYGMENTS_STYLE)
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 BASE_CSS = """\
 * { box-sizing: border-box; }
@@ -321,7 +321,7 @@ def _index(views, report, missing_hint):
 
 
 def _write(path, text):
-    write_atomically(path, lambda f: f.write(text.encode("utf-8")))
+    write_text(path, text)
 
 
 def write_site(out_dir, views, report, missing_hint):

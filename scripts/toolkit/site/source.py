@@ -20,7 +20,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-__all__ = ["SIDES", "SIDE_TITLES", "Cell", "Row", "View", "view"]
+from .catalog import CATALOG, section_key
+
+__all__ = ["SIDES", "SIDE_TITLES", "Cell", "Row", "View", "view", "views_in_order"]
 
 SIDES = ("scratch", "reference", "book")
 SIDE_TITLES = {"scratch": "NumPy (scratch)", "reference": "PyTorch (reference)", "book": "The book (scratch.book)"}
@@ -295,3 +297,9 @@ def view(component):
         rows = _function_rows(objects, component.name)
     formula = _formula(objects["scratch"])
     return View(component, objects, status, line, rows, formula, _notes(component, objects, formula))
+
+
+def views_in_order():
+    """A ``View`` of every catalog entry, by chapter and section: the site's pages in order."""
+    components = sorted(CATALOG, key=lambda c: (c.chapter, section_key(c.section)))
+    return [view(c) for c in components]

@@ -1,14 +1,15 @@
 """Output files of the scripts: checked before the work starts, written atomically.
 
-Standard library only (``benchmark.py`` must set thread counts before NumPy
-loads), so every script can check its output paths while it parses its
-arguments: a run of twenty minutes is not thrown away at the end by a folder
-it cannot write to.
+``check_output`` uses the standard library only (``benchmark.py`` must set
+thread counts before NumPy loads), so every script can check its output paths
+while it parses its arguments: a run of twenty minutes is not thrown away at
+the end by a folder it cannot write to. The writing itself is
+``scratch.serialization.write_atomically``, the project's one.
 """
 import os
 import tempfile
 
-__all__ = ["check_output", "write_atomically"]
+__all__ = ["check_output", "write_text", "write_bytes"]
 
 
 def _nearest_existing(folder):
@@ -42,29 +43,14 @@ def check_output(option, path):
     os.unlink(probe)
 
 
-def write_atomically(path, write, binary=True):
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+def write_text(path, text):
+    """Write ``text`` (UTF-8) to ``path`` atomically, with the project's one ``write_atomically``
+    (``scratch.serialization``: a temporary file beside ``path``, then a rename; an error names ``path``)."""
+    write_bytes(path, text.encode("utf-8"))
 
-    A crash never leaves half a file; an error names ``path`` (not the
-    temporary file) and leaves no temporary behind.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    except OSError as err:
-        raise type(err)(f"cannot write {path}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private (0600)
-        os.replace(tmp, path)
-    except BaseException as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise type(err)(f"cannot write {path}: {err.strerror or err}") from err
-        raise
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (see ``write_text``)."""
+    from scratch.serialization import write_atomically  # imports NumPy: only when a file is written
+
+    write_atomically(path, lambda f: f.write(data))

@@ -7,7 +7,7 @@ no colour, so that it can be piped or saved.
 import textwrap
 from itertools import zip_longest
 
-from _source import SIDE_TITLES
+from .source import SIDE_TITLES
 
 __all__ = ["MIN_WIDTH", "render"]
 

@@ -16,7 +16,7 @@ what "PyTorch" costs when used as PyTorch is meant to be used.
 The architectures are the ones of ``scratch/`` (same layers, sizes, padding,
 pooling, dropout, LRN constants, batch-norm eps and momentum), and
 ``load_from_scratch`` copies a scratch network's ``params`` into a module,
-so ``parity_tests/test_plain_torch.py`` can prove that both compute the same
+so ``scripts/tests/test_plain_torch.py`` can prove that both compute the same
 scores and gradients. Each class's ``scratch_names()`` maps scratch's
 parameter names to the module's parameters.
 
@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .models import MODELS, OPTIMIZERS
 
 __all__ = ["NETWORKS", "TwoLayerNet", "SimpleConvNet", "DeepConvNet", "LeNet", "ResNet", "AlexNet", "VGG",
            "GoogLeNet", "make", "load_from_scratch", "named_gradients", "train_step"]
@@ -305,27 +307,20 @@ class GoogLeNet(nn.Module):
         return names
 
 
-# benchmark.py's model names -> (module class, optimizer class, learning rate), as benchmark.py trains them.
-NETWORKS = {
-    "two_layer": (TwoLayerNet, torch.optim.SGD, 0.1),
-    "simple_convnet": (SimpleConvNet, torch.optim.Adam, 0.001),
-    "deep_convnet": (DeepConvNet, torch.optim.Adam, 0.001),
-    "lenet": (LeNet, torch.optim.Adam, 0.001),
-    "resnet": (ResNet, torch.optim.Adam, 0.001),
-    "alexnet": (AlexNet, torch.optim.Adam, 0.001),
-    "vgg": (VGG, torch.optim.Adam, 0.001),
-    "googlenet": (GoogLeNet, torch.optim.Adam, 0.001),
-}
+# benchmark.py's model names -> module class; each trains with the optimizer and learning rate of its
+# entry in toolkit.models (``models.MODELS[name].optimizer`` and ``.lr``), as benchmark.py trains it.
+NETWORKS = {"two_layer": TwoLayerNet, "simple_convnet": SimpleConvNet, "deep_convnet": DeepConvNet, "lenet": LeNet,
+            "resnet": ResNet, "alexnet": AlexNet, "vgg": VGG, "googlenet": GoogLeNet}
 
 
 def make(model_name, dtype, **options):
     """(module, optimizer) for one of benchmark.py's networks, in ``dtype`` ('float32', np.float64,
     torch.float32, ...). ``options`` go to the module's constructor (e.g. ``dropout_ratio=0``)."""
-    cls, optimizer_cls, lr = NETWORKS[model_name]
+    spec = MODELS[model_name]
     if not isinstance(dtype, torch.dtype):
         dtype = getattr(torch, np.dtype(dtype).name)
-    module = cls(**options).to(dtype)
-    return module, optimizer_cls(module.parameters(), lr=lr)
+    module = NETWORKS[model_name](**options).to(dtype)
+    return module, getattr(torch.optim, OPTIMIZERS[spec.optimizer])(module.parameters(), lr=spec.lr)
 
 
 def load_from_scratch(module, params):

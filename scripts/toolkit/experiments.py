@@ -4,7 +4,7 @@ Their common options (``--backend``, ``--seed``, ``--plot``, ...), MNIST
 subsets, small tables, the book's ``smooth_curve`` and the "race" of 6.1.8
 and 6.2.4: several networks learning from the same minibatches, side by side.
 
-Like ``_common``, NumPy is the only import at module level: ``--help`` and
+NumPy is the only import at module level: ``--help`` and
 bad arguments answer at once, torch and matplotlib load only when used.
 """
 import importlib.util
@@ -13,14 +13,18 @@ import os
 
 import numpy as np
 
-import _common
-from _common import to_numpy  # noqa: F401 - re-exported for the experiments
 from scratch.book.util import smooth_curve  # noqa: F401 - the book's, for the loss curves
 
-__all__ = ["make_parser", "add_mnist_arguments", "parse", "load_backend", "label", "BookSemantics",
-           "load_mnist", "minibatch_seed",
-           "iterations_per_epoch", "to_numpy", "check_finite", "smooth_curve", "print_table",
-           "race", "print_race_summary", "plot_race", "new_figure", "suptitle", "marker_for", "save_figure"]
+from . import backends
+from .cli import ArgumentParser, non_negative_int, positive_int
+from .data import add_data_arguments, dataset_suffix, load_data
+from .figures import new_figure, save_figure
+from .paths import check_output
+from .progress import advance, progress_bar, say
+
+__all__ = ["make_parser", "add_mnist_arguments", "parse", "backend_name", "load_backend", "label", "load_mnist",
+           "minibatch_seed", "iterations_per_epoch", "check_finite", "smooth_curve", "print_table", "race",
+           "print_race_summary", "plot_race"]
 
 MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: apart from the weights' [seed]
 
@@ -36,14 +40,14 @@ def make_parser(script_file, description):
     with ``--semantics book``), so that no run overwrites another's figure.
     """
     name = os.path.splitext(os.path.basename(script_file))[0]
-    parser = _common.ArgumentParser(prog=f"{name}.py", description=description)
-    _common.add_backend_argument(parser)
+    parser = ArgumentParser(prog=f"{name}.py", description=description)
+    backends.add_backend_argument(parser)
     parser.add_argument("--semantics", choices=["pytorch", "book"], default="pytorch",
                         help="pytorch: the project's layers and optimizers (PyTorch's semantics); book: "
                              "scratch.book's (per-element batch norm with eps 1e-6 and a biased running "
                              "variance, non-inverted dropout, the book's optimizers, cross-entropy + 1e-7, "
                              "float64), from the same initial weights and minibatches. Default: pytorch")
-    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="seeds the initial weights, the minibatches and any random draw; "
                              "the same seed gives the same numbers (default 0)")
     parser.add_argument("--plot", metavar="PATH", default=None,
@@ -51,7 +55,7 @@ def make_parser(script_file, description):
                              f"runs/{name}-scratch-book.png with --semantics book)")
     parser.set_defaults(plot_name=name)
     parser.add_argument("--no-plot", action="store_true", help="do not draw the figure")
-    parser.add_argument("--threads", type=_common.positive_int, default=None,
+    parser.add_argument("--threads", type=positive_int, default=None,
                         help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bar on stderr (none is drawn without a terminal either)")
@@ -62,7 +66,7 @@ def add_mnist_arguments(parser):
     """--dtype and the MNIST location options."""
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="parameter and image dtype (default float32)")
-    _common.add_data_arguments(parser)
+    add_data_arguments(parser)
 
 
 def parse(parser, argv=None):
@@ -83,12 +87,12 @@ def parse(parser, argv=None):
         np.random.seed(args.seed)
     if args.plot is None:
         suffix = "-book" if args.semantics == "book" else ""
-        suffix += _common.dataset_suffix(args)  # -fashion_mnist: no overwriting the MNIST figure
+        suffix += dataset_suffix(args)  # -fashion_mnist: no overwriting the MNIST figure
         args.plot = os.path.join("runs", f"{args.plot_name}-{args.backend}{suffix}.png")
     if not args.no_plot:
         if importlib.util.find_spec("matplotlib") is None:
             parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
-        _common.check_output("--plot", args.plot)
+        check_output("--plot", args.plot)
     return args
 
 
@@ -97,50 +101,14 @@ def label(args):
     return f"{args.backend} backend" + (", book semantics" if args.semantics == "book" else "")
 
 
-class BookSemantics:
-    """What a script gets for a backend with ``--semantics book``: ``scratch.book``'s classes, same calls.
-
-    Networks take the scripts' ``dtype=`` and ``seed=`` and start from the
-    initial weights ``scratch``'s network draws for that seed (turned to the
-    book's (in, out) layout), so that a figure drawn both ways differs only by
-    the semantics, not by the draw. Optimizers are the book's; ``Trainer`` is
-    ``scratch``'s loop (minibatches from ``seed``) driving the book's optimizers.
-    Names the book does not change (``relu``, ``init_weight``, ...) are ``scratch``'s.
-    """
-
-    def __init__(self):
-        import scratch
-        import scratch.book as book
-
-        self.scratch, self.book = scratch, book
-
-        class Trainer(scratch.Trainer):
-            optimizer_module = book.optimizer
-
-        self.Trainer = Trainer
-
-    def __getattr__(self, name):
-        return getattr(self.book if name in self.book.__all__ else self.scratch, name)
-
-    def _same_start(self, name, args, kwargs, seed):
-        book_network = getattr(self.book, name)(*args, **kwargs)
-        twin = getattr(self.scratch, name)(*args, **kwargs, dtype="float64", seed=seed)
-        book_network.load_params({key: (value.T if value.ndim == 2 and key.startswith("W") else value)
-                                  for key, value in twin.params.items()})
-        return book_network
-
-    def MultiLayerNet(self, *args, dtype="float64", seed=None, **kwargs):  # noqa: N802 - a class's name
-        return self._same_start("MultiLayerNet", args, kwargs, seed)
-
-    def MultiLayerNetExtend(self, *args, dtype="float64", seed=None, **kwargs):  # noqa: N802
-        return self._same_start("MultiLayerNetExtend", args, kwargs, seed)
+def backend_name(args):
+    """The registry's name of what computes: ``--backend``, or book for ``--semantics book``."""
+    return "book" if args.semantics == "book" else args.backend
 
 
 def load_backend(args):
-    """The package for ``--backend`` (``--threads`` applied), or ``BookSemantics`` for ``--semantics book``."""
-    if args.semantics == "book":
-        return BookSemantics()
-    return _common.load_backend(args.backend, args.threads)
+    """The package for ``--backend`` (``--threads`` applied), or the book backend for ``--semantics book``."""
+    return backends.load_backend(backend_name(args), args.threads)
 
 
 # ---------------------------------------------------------------------------
@@ -149,7 +117,7 @@ def load_backend(args):
 
 def load_mnist(args, train_size=None):
     """MNIST as ``(x_train, t_train), (x_test, t_test)``, flattened; the first ``train_size`` training images."""
-    (x_train, t_train), (x_test, t_test) = _common.load_data(args, flatten=True)
+    (x_train, t_train), (x_test, t_test) = load_data(args, flatten=True)
     if train_size is not None:
         if train_size > len(x_train):
             raise ValueError(f"--train-size {train_size} exceeds the {len(x_train)} training images")
@@ -208,20 +176,20 @@ def race(args, networks, optimizers, x_train, t_train, iters, batch_size, report
     row = lambda cells: "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths))  # noqa: E731
     print(row(header))
     print("-" * len(row(header)), flush=True)
-    with _common.progress_bar(iters, not args.no_progress) as bar:
+    with progress_bar(iters, not args.no_progress) as bar:
         for i in range(iters):
             batch_mask = rng.choice(train_size, batch_size)
             x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
             for name, network in networks.items():
                 grads = network.gradient(x_batch, t_batch)
                 optimizers[name].update(network.params, grads)
-                with _common.no_grad(args.backend):
+                with backends.no_grad(args.backend):
                     loss = float(network.loss(x_batch, t_batch))
                 check_finite(loss, f"for {name} at iteration {i}")
                 losses[name].append(loss)
-            _common.advance(bar, loss)
+            advance(bar, loss)
             if i % report_every == 0:
-                _common.say(row([str(i), *(f"{losses[name][-1]:.4f}" for name in networks)]))
+                say(row([str(i), *(f"{losses[name][-1]:.4f}" for name in networks)]))
     print()
     return losses
 
@@ -258,40 +226,3 @@ def plot_race(path, losses, title, ylim):
     ax.set_title(title)
     ax.legend()
     save_figure(fig, path)
-
-
-# ---------------------------------------------------------------------------
-# Figures (matplotlib, imported only here)
-# ---------------------------------------------------------------------------
-
-def new_figure(layout="constrained", **kwargs):
-    """A matplotlib ``Figure`` drawn by the Agg canvas (no display, no pyplot state).
-
-    ``layout=None`` skips constrained layout, which takes seconds on a grid of dozens of panels.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(layout=layout, **kwargs)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def suptitle(fig, title):
-    """``fig.suptitle(title)``, the figure widened if the title would not fit (a grid of one or two panels)."""
-    text = fig.suptitle(title)
-    needed = text.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi + 0.5  # inches, with margins
-    if needed > fig.get_figwidth():
-        fig.set_figwidth(needed)
-    return text
-
-
-def marker_for(points):
-    """A marker for a curve of a single point (a line through one point draws nothing), else none."""
-    return "o" if len(points) < 2 else ""
-
-
-def save_figure(fig, path):
-    """Save atomically (``_common.save_png``) and say where."""
-    _common.save_png(fig, path)
-    print(f"saved figure: {path}")
