@@ -10,12 +10,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import parity_report
-from script_support import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_pytest(report, *args, cwd=REPO_ROOT):

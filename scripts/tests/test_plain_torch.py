@@ -1,4 +1,4 @@
-"""scripts/_plain_torch.py, the benchmark's plain-PyTorch networks, compute what scratch's do.
+"""scripts/toolkit/plain_torch.py, the benchmark's plain-PyTorch networks, compute what scratch's do.
 
 For each of benchmark.py's networks: the scratch network (seeded, float64) and the plain
 ``torch.nn`` module loaded with its parameters give the same scores (eval mode / train_flg=False)
@@ -15,14 +15,12 @@ from parameterized import parameterized
 
 import scratch
 from conftest import assert_close, to_numpy
-from script_support import import_script
-
-plain = import_script("_plain_torch")
-benchmark = import_script("benchmark")
+from toolkit import benchmark
+from toolkit import plain_torch as plain
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-MODELS = list(benchmark.NETWORKS)
+MODELS = list(benchmark.MODELS)
 WITH_DROPOUT = {"deep_convnet": scratch.DeepConvNet, "alexnet": scratch.AlexNet, "vgg": scratch.VGG}
 DTYPE = np.float64
 
@@ -84,7 +82,7 @@ def test_one_training_step_has_scratch_gradients(model):
 
 @parameterized.expand([(m,) for m in MODELS])
 def test_make_trains_as_benchmark_does(model):
-    _, optimizer_name, lr, _ = benchmark.NETWORKS[model]
+    optimizer_name, lr = benchmark.optimizer_of(model)
     module, optimizer = plain.make(model, "float32")
     assert type(optimizer).__name__ == optimizer_name and optimizer.defaults["lr"] == lr
     assert all(p.dtype == torch.float32 for p in module.parameters())

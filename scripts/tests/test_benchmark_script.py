@@ -12,9 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from script_support import import_script
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIDES = ("scratch", "reference", "plain")
 TINY = ["--repeats", "2", "--warmup", "1", "--rounds", "2", "--inference-images", "50", "--threads", "1"]
 
@@ -67,8 +66,7 @@ def test_table_prints_what_the_json_holds(tiny_run):
 @pytest.mark.parametrize("model", ["two_layer", "lenet"])
 def test_the_three_sides_start_from_the_same_weights(model):
     """Each side's inference, built as its worker builds it, gives the same accuracy, also after two steps."""
-    benchmark = import_script("benchmark")
-    import_script("_plain_torch")  # plain_side imports it as the script does, from scripts/
+    from toolkit import benchmark
     import reference
     import scratch
     seed_network = benchmark.build(scratch, model, "float64")

@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from mnist_support import requires_mnist
-from script_support import assert_png, assert_usage_error, import_script, run_script, succeeded
+from .script_support import assert_png, assert_usage_error, run_script, succeeded
 
 SCRIPT = "ch08_results.py"
 TINY = ["--iters", "4", "--batch-size", "8", "--train-limit", "64", "--eval-samples", "8", "--no-progress",
@@ -23,8 +23,8 @@ TINY = ["--iters", "4", "--batch-size", "8", "--train-limit", "64", "--eval-samp
 
 
 def test_every_row_is_a_valid_train_command(tmp_path):
-    results = import_script("ch08_results")
-    train = import_script("train")
+    import ch08_results as results
+    import train
     assert len(set(results.RUN_NAMES)) == len(results.RUNS)
     import scratch
     from scratch import serialization
@@ -47,7 +47,7 @@ def test_every_row_is_a_valid_train_command(tmp_path):
 
 
 def test_print_commands_prints_one_train_command_per_row():
-    results = import_script("ch08_results")
+    import ch08_results as results
     lines = succeeded(run_script(SCRIPT, "--print-commands", "--out", "somewhere")).strip().splitlines()
     assert len(lines) == len(results.RUNS)
     for line, run in zip(lines, results.RUNS):

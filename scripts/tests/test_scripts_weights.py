@@ -28,7 +28,7 @@ from parameterized import parameterized
 import scratch
 import scratch.serialization
 from mnist_support import MNIST_DIR, requires_mnist
-from script_support import assert_usage_error, import_script, run_script, succeeded
+from .script_support import assert_usage_error, run_script, succeeded
 
 SMALL_RUN = ["--train-limit", "500", "--iters", "30", "--batch-size", "50", "--no-progress", "--no-plot"]
 NETWORKS = {"two_layer": lambda: scratch.TwoLayerNet(784, 50, 10, seed=3),
@@ -200,7 +200,7 @@ def test_every_running_statistic_is_loaded(backend):
 
     import reference
 
-    common = import_script("_common")
+    from toolkit import weights as common
     network = (scratch if backend == "scratch" else reference).ResNet(seed=0)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -272,7 +272,7 @@ def run_options(**options):
 
 @parameterized.expand([("nan", float("nan"), "nan"), ("inf", float("inf"), "inf"), ("too_big", 1e4, "1e+04")])
 def test_the_loss_check_stops_nan_inf_and_huge_losses(_name, loss, shown):
-    train = import_script("train")
+    from toolkit import training as train
     with pytest.raises(ValueError) as start:
         train.check_loss(run_options(), loss, 1)
     assert str(start.value).startswith(f"the initial weights are unusable: the minibatch loss is {shown} "
@@ -289,7 +289,7 @@ def test_the_loss_check_stops_nan_inf_and_huge_losses(_name, loss, shown):
 @parameterized.expand([("numpy", np.asarray), ("torch", lambda a: __import__("torch").from_numpy(a))])
 def test_the_weight_check_names_the_parameter_holding_nan(_name, convert):
     """NaN among finite values, in a parameter that is neither first nor the largest finite one."""
-    train = import_script("train")
+    from toolkit import training as train
     b1 = np.linspace(-1.0, 1.0, 12)
     b1[5] = np.nan
     params = {"W1": np.full((3, 4), 5.0), "b1": b1, "W2": np.full((4, 2), -9000.0), "b2": np.zeros(2)}
@@ -310,7 +310,7 @@ def test_the_weight_check_names_the_parameter_holding_nan(_name, convert):
 @requires_mnist
 def test_a_nan_weight_from_an_update_stops_the_run_and_saves_nothing(tmp_path, monkeypatch, capsys):
     """SGD's third update leaves one NaN in b2 (finite everywhere else, the loss still finite)."""
-    train = import_script("train")
+    import train
     plain_update, calls = scratch.SGD.update, []
 
     def update_leaving_a_nan(self, params, grads):

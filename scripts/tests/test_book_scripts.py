@@ -50,9 +50,10 @@ from parameterized import parameterized
 
 from conftest import BOOK_CODE_ENV, book_code_file
 from mnist_support import MNIST_DIR, MNIST_SKIP_REASON
-from script_support import ONE_THREAD, REPO_ROOT, assert_usage_error, import_script
-
-book_scripts = import_script("book_scripts")
+from .script_support import ONE_THREAD, REPO_ROOT, assert_usage_error
+from toolkit.book_scripts import compare as comparing
+from toolkit.book_scripts import rewrite
+from toolkit.book_scripts import run as running
 
 SCRIPTS = [
     "ch02/xor_gate.py",
@@ -102,7 +103,7 @@ class TestBookScriptsOnScratchBook(unittest.TestCase):
             raise unittest.SkipTest(MNIST_SKIP_REASON)
         directory = book_dir()
         cls.work_dir = tempfile.TemporaryDirectory(prefix="book_scripts-test-")
-        cls.setup = book_scripts.make_setup(directory, cls.work_dir.name, MNIST_DIR, download=False,
+        cls.setup = running.make_setup(directory, cls.work_dir.name, MNIST_DIR, download=False,
                                             seed=0, quick=True, timeout=300)
 
     @classmethod
@@ -111,14 +112,14 @@ class TestBookScriptsOnScratchBook(unittest.TestCase):
 
     @parameterized.expand([(name.replace("/", "_").removesuffix(".py"), name) for name in SCRIPTS])
     def test_prints_the_books_numbers(self, _label, name):
-        result = book_scripts.compare_script(self.setup, name)
+        result = comparing.compare_script(self.setup, name)
         assert result.verdict == "same", describe(result)
         compared = result.comparison
         assert compared.numbers + compared.magnitudes + compared.plot_values > 0, \
             f"{name}: nothing was compared\n{describe(result)}"
 
     def test_rewritten_script_runs_without_the_books_code(self):
-        script = book_scripts.scratch_run_script(self.setup, "ch08/half_float_network.py")
+        script = running.scratch_run_script(self.setup, "ch08/half_float_network.py")
         folder = script.parent
         assert sorted(p.name for p in folder.iterdir()) == ["deep_convnet_params.pkl", "half_float_network.py"]
         for place in (folder, folder.parent):  # the script's folder and os.pardir, which it puts on sys.path
@@ -133,7 +134,7 @@ IMPORT = re.compile(r"^\s*(from\s+[\w.]+\s+import\s|import\s+pickle\b)")
 
 
 def test_every_script_is_found():
-    names = book_scripts.discover_scripts(book_dir())
+    names = rewrite.discover_scripts(book_dir())
     assert set(SCRIPTS) <= set(names)
     assert "ch05/two_layer_net.py" not in names and "ch04/gradient_1d.py" not in names
     assert len(names) == 25, names
@@ -142,9 +143,9 @@ def test_every_script_is_found():
 @parameterized.expand([(quick,) for quick in (False, True)])
 def test_rewriting_touches_only_import_lines(quick):
     directory = book_dir()
-    for name in book_scripts.discover_scripts(directory):
-        original = book_scripts.book_text(directory, name, quick).split("\n")
-        rewritten = book_scripts.strip_header(book_scripts.scratch_text(directory, name, quick)).split("\n")
+    for name in rewrite.discover_scripts(directory):
+        original = rewrite.book_text(directory, name, quick).split("\n")
+        rewritten = rewrite.strip_header(rewrite.scratch_text(directory, name, quick)).split("\n")
         assert len(rewritten) == len(original), name
         changed = [(a, b) for a, b in zip(original, rewritten) if a != b]
         assert changed, f"{name}: no line rewritten"
@@ -153,15 +154,15 @@ def test_rewriting_touches_only_import_lines(quick):
             assert re.match(r"^\s*from scratch\.book(\.ch04)? import ", new), f"{name}: {old!r} -> {new!r}"
         text = "\n".join(rewritten)
         assert not re.search(r"^\s*(from\s+(common|dataset)\b|import\s+pickle\b)", text, re.M), name
-        header = book_scripts.scratch_text(directory, name, quick).partition(book_scripts.HEADER_END)[0]
+        header = rewrite.scratch_text(directory, name, quick).partition(rewrite.HEADER_END)[0]
         for old, _ in changed:
             assert old.strip() in header, f"{name}: the header does not list {old!r}"
 
 
 def test_chapter_4_and_5_networks_map_to_their_own_classes():
     directory = book_dir()
-    ch04 = book_scripts.strip_header(book_scripts.scratch_text(directory, "ch04/train_neuralnet.py", False))
-    ch05 = book_scripts.strip_header(book_scripts.scratch_text(directory, "ch05/train_neuralnet.py", False))
+    ch04 = rewrite.strip_header(rewrite.scratch_text(directory, "ch04/train_neuralnet.py", False))
+    ch05 = rewrite.strip_header(rewrite.scratch_text(directory, "ch05/train_neuralnet.py", False))
     assert "from scratch.book.ch04 import TwoLayerNet" in ch04
     assert "from scratch.book import TwoLayerNet" in ch05
 
@@ -197,11 +198,11 @@ def test_missing_book_code_is_a_one_line_error():
 
 def test_quick_substitutions_each_match_once():
     directory = book_dir()
-    for name in book_scripts.QUICK:
+    for name in rewrite.QUICK:
         text = (directory / name).read_text(encoding="utf-8")
-        assert book_scripts.apply_quick(name, text) != text
+        assert rewrite.apply_quick(name, text) != text
     with pytest.raises(ValueError, match="expected"):
-        book_scripts.apply_quick("ch04/train_neuralnet.py", "iters_num = 20")
+        rewrite.apply_quick("ch04/train_neuralnet.py", "iters_num = 20")
 
 
 # ---------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_quick_substitutions_each_match_once():
 # ---------------------------------------------------------------------------
 
 def compare(name, book, scratch, rtol=1e-4):
-    return book_scripts.compare_outputs(name, book, scratch, rtol)
+    return comparing.compare_outputs(name, book, scratch, rtol)
 
 
 def test_numbers_within_rtol_agree_and_beyond_it_do_not():

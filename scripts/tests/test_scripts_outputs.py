@@ -29,7 +29,7 @@ from parameterized import parameterized
 import scratch
 import scratch.serialization
 from mnist_support import requires_mnist
-from script_support import (ONE_THREAD, REPO_ROOT, assert_png, assert_usage_error, import_script, run_script,
+from .script_support import (ONE_THREAD, REPO_ROOT, assert_png, assert_usage_error, run_script,
                             succeeded, unwritable_folder)
 
 
@@ -82,10 +82,10 @@ def test_output_under_a_file_is_refused(tmp_path):
 
 def test_failed_save_names_the_users_path(tmp_path):
     """A folder that turns unwritable during a run: the error names the file asked for, not the temporary."""
-    paths = import_script("_paths")
+    from toolkit import paths
     target = unwritable_folder(tmp_path) / "dlfs-test" / "w.npz"
     for save in (lambda: scratch.serialization.save_params(target, {"W1": np.ones((2, 2))}),
-                 lambda: paths.write_atomically(target, lambda f: f.write(b"x"))):
+                 lambda: paths.write_bytes(target, b"x"), lambda: paths.write_text(target, "x")):
         with pytest.raises(OSError) as info:
             save()
         assert str(info.value).startswith(f"cannot write {target}: "), info.value
@@ -97,19 +97,19 @@ def test_failed_save_names_the_users_path(tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_default_figure_names_carry_the_backend(tmp_path):
-    paths = import_script("ch06_optimizer_paths")
+    import ch06_optimizer_paths as paths
     for argv, expected in ((["--backend", "scratch"], "ch06_optimizer_paths-scratch.png"),
                            (["--backend", "torch"], "ch06_optimizer_paths-torch.png"),
                            (["--semantics", "book"], "ch06_optimizer_paths-scratch-book.png")):
         assert paths.parse_args(argv).plot == os.path.join("runs", expected)
 
     weights = saved_weights(tmp_path, "SimpleConvNet")
-    filters = import_script("ch07_visualize_filters")
+    import ch07_visualize_filters as filters
     args = filters.parse_args(["--weights", str(weights), "--backend", "torch", "--out-dir", str(tmp_path)])
     assert (args.filters_png, args.maps_png) == (str(tmp_path / "ch07_filters-torch.png"),
                                                  str(tmp_path / "ch07_feature_maps-torch.png"))
 
-    wrong = import_script("ch08_misclassified")
+    import ch08_misclassified as wrong
     args = wrong.parse_args(["--weights", str(saved_weights(tmp_path, "DeepConvNet")), "--backend", "torch"])
     assert args.out == os.path.join("runs", "ch08_misclassified-torch.png")
 
@@ -132,7 +132,7 @@ def assert_readable(fig):
 
 
 def test_batch_norm_figure_of_one_scale_and_one_epoch():
-    script = import_script("ch06_batch_norm_compare")
+    import ch06_batch_norm_compare as script
     title = "train accuracy with and without batch norm (scratch backend, book semantics)"
     assert_readable(script.grid_figure([1.0], [{"batch norm": [0.4], "normal": [0.1]}], title))
     two = [{"batch norm": [0.1, 0.4], "normal": [0.1, 0.2]}] * 2
@@ -140,7 +140,7 @@ def test_batch_norm_figure_of_one_scale_and_one_epoch():
 
 
 def test_hyperparameter_figure_of_one_trial_and_one_epoch():
-    script = import_script("ch06_hyperparameter_search")
+    import ch06_hyperparameter_search as script
     best = [{"lr": 1e-3, "weight_decay": 1e-6, "val": [0.3], "train": [0.4]}]
     assert_readable(script.best_figure(best, "best 1 of 1 trials (scratch backend, book semantics)"))
 

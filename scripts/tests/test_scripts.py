@@ -21,7 +21,7 @@ from parameterized import parameterized
 
 from conftest import book_weight_file, requires_book_weights
 from mnist_support import requires_mnist
-from script_support import assert_usage_error, run_script, succeeded
+from .script_support import assert_usage_error, run_script, succeeded
 
 SMALL_RUN = ["--train-limit", "500", "--iters", "30", "--batch-size", "50", "--no-progress"]
 ROW = re.compile(r"^\s*\d+\.\d\d\s+\d+\s")  # a row of train.py's table: epoch, iter, ...

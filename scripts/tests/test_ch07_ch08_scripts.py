@@ -10,14 +10,13 @@ The weights are freshly initialised networks saved by the test (no training, no 
 files needed); the runs need MNIST and are skipped unless DLFS_DATA_DIR is set.
 """
 import re
-import sys
 
 import numpy as np
 from parameterized import parameterized
 
 import scratch
 from mnist_support import requires_mnist
-from script_support import REPO_ROOT, assert_png, run_script, succeeded
+from .script_support import assert_png, run_script, succeeded
 
 SCRIPTS = ["ch07_visualize_filters.py", "ch08_misclassified.py", "ch08_half_precision.py"]
 
@@ -97,11 +96,7 @@ def test_half_precision_both_backends(tmp_path):
 
 def test_half_precision_defaults_to_a_subset_for_numpy_deep_convnet(tmp_path):
     """NumPy float16 is slow: the scratch DeepConvNet default is 1000 images, and the output says so."""
-    sys.path.insert(0, str(REPO_ROOT / "scripts"))
-    try:
-        import ch08_half_precision as script
-    finally:
-        sys.path.remove(str(REPO_ROOT / "scripts"))
+    import ch08_half_precision as script
     weights = str(tmp_path / "book_style.npz")  # parse_args reads only the file's configuration (none here)
     np.savez(weights, W1=np.zeros((2, 2)))
     for backend, model, expected in (("scratch", "deep_convnet", 1000), ("both", "deep_convnet", 1000),

@@ -12,7 +12,7 @@ import re
 from parameterized import parameterized
 
 from mnist_support import requires_mnist
-from script_support import assert_png, assert_usage_error, run_script, succeeded
+from .script_support import assert_png, assert_usage_error, run_script, succeeded
 
 SCRIPT = "ch08_augmentation.py"
 TINY = ["--samples", "2", "--variants", "3"]

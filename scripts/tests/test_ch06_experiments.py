@@ -18,7 +18,7 @@ from pathlib import Path
 from parameterized import parameterized
 
 from mnist_support import requires_mnist
-from script_support import PNG_SIGNATURE, assert_usage_error, run_script, succeeded
+from .script_support import PNG_SIGNATURE, assert_usage_error, run_script, succeeded
 
 SCRIPTS = ["ch06_optimizer_compare.py", "ch06_optimizer_paths.py", "ch06_weight_init_compare.py",
            "ch06_activation_histograms.py", "ch06_batch_norm_compare.py", "ch06_overfit_regularization.py",

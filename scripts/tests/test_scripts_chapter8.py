@@ -14,13 +14,12 @@ The in-process runs call train.py's own functions (``train``, ``build_network``)
 so that the losses are compared at full precision, not as the table prints them.
 """
 import json
-import sys
 
 import numpy as np
 import pytest
 
 from mnist_support import requires_mnist
-from script_support import assert_usage_error, import_script, run_script, succeeded
+from .script_support import assert_usage_error, run_script, succeeded
 
 TINY = ["--iters", "3", "--batch-size", "8", "--train-limit", "64", "--eval-samples", "8", "--no-progress",
         "--no-plot"]
@@ -28,17 +27,20 @@ TINY = ["--iters", "3", "--batch-size", "8", "--train-limit", "64", "--eval-samp
 
 def train_in_process(tmp_path, model, backend, *extra):
     """The minibatch losses of a tiny train.py run (the final accuracy on 50 test images only)."""
-    train = import_script("train")
-    common = sys.modules["_common"]
+    import train
+    from toolkit import backends, training
+    from toolkit.models import OPTIMIZERS, ModelConfig
+
     args = train.parse_args(["--model", model, "--backend", backend, *TINY, *extra,
                              "--save", str(tmp_path / f"{model}-{backend}.npz")])
-    spec = common.MODELS[model]
-    backend_package = common.load_backend(backend)
-    network = train.build_network(args, spec, backend_package)
-    (x_train, t_train), (x_test, t_test) = train.load_training_data(args, spec)
-    optimizer = getattr(backend_package, train.OPTIMIZERS[args.optimizer])(lr=args.lr)
-    losses, *_ = train.train(args, network, optimizer, ((x_train, t_train), (x_test[:50], t_test[:50])),
-                             args.iters, len(x_train) / args.batch_size, train.make_augmenter(args, backend_package))
+    config = ModelConfig.from_options(args)
+    backend_package = backends.load_backend(backend)
+    network = training.build_network(args, config, backend_package)
+    (x_train, t_train), (x_test, t_test) = training.load_training_data(args, config)
+    optimizer = getattr(backend_package, OPTIMIZERS[args.optimizer])(lr=args.lr)
+    losses, *_ = training.train(args, network, optimizer, ((x_train, t_train), (x_test[:50], t_test[:50])),
+                                args.iters, len(x_train) / args.batch_size,
+                                training.make_augmenter(args, backend_package))
     assert len(losses) == 3 and all(np.isfinite(losses))
     return np.array(losses)
 

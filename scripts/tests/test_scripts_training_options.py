@@ -17,13 +17,12 @@ The two subprocess trainings are tiny (simple_convnet, 32 training images,
 """
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
 from mnist_support import requires_mnist, small_mnist
-from script_support import assert_png, assert_usage_error, import_script, run_script, succeeded
+from .script_support import assert_png, assert_usage_error, run_script, succeeded
 
 # 32 images in batches of 8: 4 iterations per epoch, 12 in all; the rate drops after iterations 4 and 10
 RUN = ["--model", "simple_convnet", "--dtype", "float64", "--epochs", "3", "--batch-size", "8",
@@ -110,38 +109,41 @@ def test_compare_runs_refuses_a_missing_file_and_files_that_are_not_histories(tm
 # ---------------------------------------------------------------------------
 
 def test_lr_schedule_names_the_iterations_and_rates(tmp_path):
-    train = import_script("train")
+    import train
+    from toolkit import training
+
     args = train.parse_args(["--model", "simple_convnet", "--epochs", "3", "--lr-decay-at", "2.5", "1",
                              "--save", str(tmp_path / "w.npz"), "--no-plot"])
     assert args.lr == 0.001 and args.lr_decay == 0.1 and args.lr_decay_at == (1.0, 2.5)  # sorted
-    schedule = train.lr_schedule(args, 4.0)  # e.g. --train-limit 32 --batch-size 8
+    schedule = training.lr_schedule(args, 4.0)  # e.g. --train-limit 32 --batch-size 8
     assert list(schedule) == [4, 10]  # after 1 epoch (4 updates) and 2.5 epochs (10 updates)
     assert schedule[4] == pytest.approx(0.001 * 0.1, rel=1e-15, abs=0)
     assert schedule[10] == pytest.approx(0.001 * 0.01, rel=1e-15, abs=0)
-    assert train.lr_schedule(args, 600.0) == pytest.approx({600: 1e-4, 1500: 1e-5}, rel=1e-15, abs=0)  # full MNIST
-    assert list(train.lr_schedule(args, 3.0)) == [3, 8]  # 7.5 updates: the drop after the 8th
+    assert training.lr_schedule(args, 600.0) == pytest.approx({600: 1e-4, 1500: 1e-5}, rel=1e-15, abs=0)  # full MNIST
+    assert list(training.lr_schedule(args, 3.0)) == [3, 8]  # 7.5 updates: the drop after the 8th
     halving = train.parse_args(["--model", "simple_convnet", "--lr", "0.01", "--lr-decay-at", "1", "2",
                                 "--lr-decay", "0.5", "--save", str(tmp_path / "w.npz"), "--no-plot"])
-    assert train.lr_schedule(halving, 5.0) == {5: 0.005, 10: 0.0025}
+    assert training.lr_schedule(halving, 5.0) == {5: 0.005, 10: 0.0025}
     rounding = train.parse_args(["--model", "simple_convnet", "--lr-decay-at", "1.1",
                                  "--save", str(tmp_path / "w.npz"), "--no-plot"])
-    assert list(train.lr_schedule(rounding, 100.0)) == [110]  # 1.1 * 100 = 110.00000000000001 in floats
+    assert list(training.lr_schedule(rounding, 100.0)) == [110]  # 1.1 * 100 = 110.00000000000001 in floats
     constant = train.parse_args(["--model", "simple_convnet", "--save", str(tmp_path / "w.npz"), "--no-plot"])
-    assert constant.lr_decay_at == () and train.lr_schedule(constant, 4.0) == {}
+    assert constant.lr_decay_at == () and training.lr_schedule(constant, 4.0) == {}
 
 
 def train_two_layer(tmp_path, backend_name, *extra):
     """A tiny two_layer run through train.train (40 images, batches of 8: 5 iterations per epoch, 10 in
     all); returns train's five lists and the learning rate each update used."""
-    train = import_script("train")
-    common = sys.modules["_common"]
+    import train
+    from toolkit import backends, training
+    from toolkit.models import OPTIMIZERS, ModelConfig
+
     args = train.parse_args(["--model", "two_layer", "--backend", backend_name, "--dtype", "float64",
                              "--iters", "10", "--batch-size", "8", "--no-progress", "--no-plot", *extra,
                              "--save", str(tmp_path / f"{backend_name}.npz")])
-    spec = common.MODELS["two_layer"]
-    backend = common.load_backend(backend_name)
-    network = train.build_network(args, spec, backend)
-    optimizer = getattr(backend, train.OPTIMIZERS[args.optimizer])(lr=args.lr)
+    backend = backends.load_backend(backend_name)
+    network = training.build_network(args, ModelConfig.from_options(args), backend)
+    optimizer = getattr(backend, OPTIMIZERS[args.optimizer])(lr=args.lr)
     used = []
     step = optimizer.update
 
@@ -152,7 +154,7 @@ def train_two_layer(tmp_path, backend_name, *extra):
 
     optimizer.update = update
     data = small_mnist(n_train=40, n_test=20, dtype=np.float64)
-    curves = train.train(args, network, optimizer, data, 10, 40 / 8)
+    curves = training.train(args, network, optimizer, data, 10, 40 / 8)
     assert len(curves) == 5
     losses, epochs, train_acc, test_acc, seconds = curves
     assert len(losses) == 10 and np.all(np.isfinite(losses))

@@ -1,10 +1,14 @@
-"""Helpers for the tests that run the command-line scripts as a learner would, in a subprocess."""
+"""Helpers for the tests that run the command-line scripts as a learner would, in a subprocess.
+
+The tests that look inside a script import it, and the package ``toolkit``, by name: pytest's
+``pythonpath`` setting (pyproject.toml) puts ``scripts/`` on ``sys.path`` as ``python scripts/x.py`` does.
+"""
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # One BLAS thread per script: on a busy 2-core machine an oversubscribed BLAS is many times slower.
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -64,15 +68,3 @@ def unwritable_folder(tmp_path):
         os.close(fd)
         os.unlink(probe)
     pytest.skip("no folder refuses new files here (root without a read-only /sys)")
-
-
-def import_script(name):
-    """The module of ``scripts/<name>.py``, imported as the scripts import each other (scripts/ on sys.path)."""
-    import importlib
-
-    folder = str(REPO_ROOT / "scripts")
-    sys.path.insert(0, folder)
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(folder)

@@ -22,10 +22,9 @@ import pytest
 import reference
 import scratch
 import scratch.book
-from script_support import ONE_THREAD, REPO_ROOT, assert_usage_error, import_script, run_script, succeeded, \
+from .script_support import ONE_THREAD, REPO_ROOT, assert_usage_error, run_script, succeeded, \
     unwritable_folder
-
-catalog = import_script("_catalog")
+from toolkit.site import catalog
 
 # Small test classes whose comparisons the report records: a layer with a book variant, and a chapter-8 layer.
 MEASURED_TESTS = ["parity_tests/test_layers.py::TestAffine", "parity_tests/test_book_variants.py::TestAffine",
@@ -398,9 +397,11 @@ def test_run_tests_writes_the_report_then_shows_it(tmp_path):
 
 
 def test_without_a_report_the_site_says_how_to_measure(tmp_path):
-    side_by_side, site_module, source = (import_script(name) for name in ("side_by_side", "_site", "_source"))
+    from toolkit.site import measured, source
+    from toolkit.site import pages as site_module
+
     views = [source.view(catalog.by_name()[name]) for name in ("Affine", "relu")]
-    hint = side_by_side.missing_hint("runs/parity_report.json")
+    hint = measured.missing_hint("runs/parity_report.json")
     site_module.write_site(tmp_path, views, None, hint)
     for name in ("index.html", site_module.page_name(views[0]), site_module.page_name(views[1])):
         line = parse(tmp_path / name).find("p", "measured")

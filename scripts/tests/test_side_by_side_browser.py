@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from script_support import ONE_THREAD, PNG_SIGNATURE, REPO_ROOT, run_script, succeeded
+from .script_support import ONE_THREAD, PNG_SIGNATURE, REPO_ROOT, run_script, succeeded
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 BROWSER = next((path for path in map(shutil.which, BROWSERS) if path), None)
