@@ -175,8 +175,23 @@ def pytest_runtest_logreport(report):
         parity_report.count_outcome(report.nodeid, report.outcome)
 
 
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands what it measured to the controller (``pytest_testnodedown``)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput[parity_report.WORKER_OUTPUT] = parity_report.exported()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller of a pytest-xdist run adds each worker's measurements to its own (none: it runs no test)."""
+    parity_report.merge(getattr(node, "workeroutput", {}).get(parity_report.WORKER_OUTPUT, []))
+
+
 def pytest_terminal_summary(terminalreporter):
-    """With DLFS_PARITY_REPORT set: the largest relative error per component and dtype (and the JSON)."""
+    """With DLFS_PARITY_REPORT set: the largest relative error per component and dtype (and the JSON).
+    Under pytest-xdist only the controller, which has every worker's records, prints and writes."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
     if not os.environ.get(parity_report.ENV) or not parity_report.RECORDS:
         return
     terminalreporter.section("largest parity errors (max |a-b| / max |b|)")

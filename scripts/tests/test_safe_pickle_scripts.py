@@ -37,3 +37,13 @@ class TestScripts(unittest.TestCase):
         stdout = succeeded(run_script("evaluate.py", "--model", model, "--weights", book_code_file(pkl),
                                       timeout=300))
         assert f"accuracy: {accuracy:.4f}" in stdout, stdout
+
+    @parameterized.expand([
+        ("ch07_as_two_layer", "ch07/params.pkl", "two_layer", "simple_convnet"),
+        ("ch08_as_simple_convnet", "ch08/deep_convnet_params.pkl", "simple_convnet", "deep_convnet"),
+        ("ch03_as_deep_convnet", "ch03/sample_weight.pkl", "deep_convnet", "three_layer"),
+    ])
+    def test_a_wrong_model_names_the_network_the_file_fits(self, _, pkl, wrong, right):
+        result = run_script("evaluate.py", "--model", wrong, "--weights", book_code_file(pkl), "--no-download")
+        assert_usage_error(result, "parameters do not fit this network: missing [")
+        assert result.stderr.rstrip().endswith(f"(the file fits --model {right})"), result.stderr

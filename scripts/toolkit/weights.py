@@ -13,10 +13,10 @@ from scratch import serialization
 from .backends import to_numpy
 from .cli import one_line
 from .data import DEFAULT_DATASET
-from .models import MODEL_DEFAULTS, ModelConfig
+from .models import MODEL_DEFAULTS, MODELS, ModelConfig
 
 __all__ = ["CONFIG_DEFAULTS", "TRAINING_ONLY", "model_config", "check_weights_config", "model_from_weights",
-           "dataset_from_weights", "network_state", "load_weights"]
+           "dataset_from_weights", "network_state", "load_weights", "networks_fitting"]
 
 # Entries a configuration may lack, and what that means: MNIST is not recorded (nor was it before
 # --dataset existed), so a file saved for MNIST, old or new, has no "dataset"; a run without
@@ -148,7 +148,44 @@ def load_weights(network, path):
         return network
     except (KeyError, ValueError) as err:
         message = one_line(err)
+        if isinstance(err, KeyError):  # other parameter names: say which network the file is for
+            message += fitting_hint(path)
         if str(path) in message:
-            raise
+            raise type(err)(message) from err
         raise type(err)(f"{path}: {message}") from err
+
+
+def networks_fitting(path):
+    """The --model names whose network, of its default shape, takes exactly the parameters in ``path``."""
+    import numpy as np
+
+    import scratch
+
+    shapes = {name: value.shape for name, value in serialization.load_params(path).items() if "." not in name}
+    fitting = []
+    for name in MODELS:
+        config = ModelConfig(name, weights=str(path))
+        try:
+            network = config.build(scratch)
+            if config.spec.takes_weight_file:  # built from the file itself: fits if it computes
+                flat = np.zeros((1, 784), np.float32)
+                fits = network.predict(flat).shape == (1, 10)
+            else:
+                fits = {key: value.shape for key, value in network.params.items()} == shapes
+        except (KeyError, ValueError):
+            fits = False
+        if fits:
+            fitting.append(name)
+    return fitting
+
+
+def fitting_hint(path):
+    """' (the file fits --model X)' for an error about the parameters in ``path``, or what else to try."""
+    try:
+        fitting = networks_fitting(path)
+    except (KeyError, ValueError, OSError):
+        return ""
+    if fitting:
+        return f" (the file fits --model {' or --model '.join(fitting)})"
+    return " (it fits no --model of the default shape: another --hidden-size or --channels?)"
 
