@@ -199,10 +199,11 @@ def test_catalog_sections_agree_with_the_docstrings():
 
 
 def known_labels():
-    """The report labels parity_tests can produce: default ones (module, module.Class) and ``component=`` ones
-    (f-strings as prefixes), and each test module's text (to look up quantity prefixes)."""
+    """The report labels the tests can produce: default ones (module, module.Class; the scripts' tests give
+    outcomes) and ``component=`` ones (f-strings as prefixes), and each test module's text (to look up
+    quantity prefixes)."""
     labels, prefixes, texts = set(), set(), {}
-    for path in (REPO_ROOT / "parity_tests").glob("test_*.py"):
+    for path in [*(REPO_ROOT / "parity_tests").glob("test_*.py"), *(REPO_ROOT / "scripts" / "tests").glob("test_*.py")]:
         module = path.stem.removeprefix("test_")
         text = texts[module] = path.read_text(encoding="utf-8")
         if re.search(r"^def test_", text, re.MULTILINE):
