@@ -57,33 +57,21 @@ def run_main(main):
         fail(one_line(err))
 
 
-def _int_at_least(lowest, words):
-    """An argparse type: an integer >= ``lowest``, else the one-line error 'expected <words>, got ...'."""
+def _number(convert, accept, words):
+    """An argparse type: ``convert(text)`` (int or float) for which ``accept(value)``, else the one-line
+    error 'expected <words>, got ...'."""
     def parse(text):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
-        if value < lowest:
-            raise argparse.ArgumentTypeError(f"expected {words}, got {value}")
-        return value
-    return parse
-
-
-def _float_where(accept, words):
-    """An argparse type: a finite number for which ``accept(value)``, else 'expected <words>, got ...'."""
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
-        if not (math.isfinite(value) and accept(value)):
+        if not accept(value):
             raise argparse.ArgumentTypeError(f"expected {words}, got {text}")
         return value
     return parse
 
 
-positive_int = _int_at_least(1, "a positive integer")
-non_negative_int = _int_at_least(0, "an integer >= 0")
-positive_float = _float_where(lambda value: value > 0, "a positive number")
-non_negative_float = _float_where(lambda value: value >= 0, "a number >= 0")
+positive_int = _number(int, lambda value: value >= 1, "a positive integer")
+non_negative_int = _number(int, lambda value: value >= 0, "an integer >= 0")
+positive_float = _number(float, lambda value: math.isfinite(value) and value > 0, "a positive number")
+non_negative_float = _number(float, lambda value: math.isfinite(value) and value >= 0, "a number >= 0")

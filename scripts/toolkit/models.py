@@ -91,13 +91,21 @@ class ModelSpec:
     slow: bool = False
 
 
-# Chapter 8's architectures (8.2). A network taking (N, 1, 28, 28) images needs only an entry like
-# theirs: build from (backend, config) with dtype and seed (the torch backend then starts from the
-# NumPy backend's draw), flatten=False (which also allows --augment), the book-style optimizer, lr and
-# eval_samples, and a summary. Batch norms listed by a ``batch_norms()`` method have their running
-# statistics saved with the weights (``weights.network_state``).
-_CONVNET = dict(flatten=False, optimizer="adam", lr=0.001, eval_samples=1000)
+def _convnet(class_name, summary, build=None, **options):
+    """The entry of a network taking (N, 1, 28, 28) images, trained as the book trains its convnets (Adam,
+    lr 0.001, per-epoch accuracy on 1000 images); built as ``backend.<class_name>(dtype=, seed=)``
+    unless ``build`` says otherwise."""
+    if build is None:
+        def build(backend, c):
+            return getattr(backend, class_name)(dtype=c.dtype, seed=c.seed)
+    return ModelSpec(build=build, flatten=False, optimizer="adam", lr=0.001, eval_samples=1000, summary=summary,
+                     **options)
 
+
+# A network taking (N, 1, 28, 28) images needs only a ``_convnet`` entry: built from (backend, config) with
+# dtype and seed (the torch backend then starts from the NumPy backend's draw); flatten=False also allows
+# --augment. Batch norms listed by a ``batch_norms()`` method have their running statistics saved with the
+# weights (``weights.network_state``).
 MODELS = {
     "two_layer": ModelSpec(
         build=lambda backend, c: backend.TwoLayerNet(784, c.hidden_size, 10, weight_init_std=c.weight_init_std,
@@ -109,35 +117,33 @@ MODELS = {
         flatten=True, trainable=False, takes_weight_file=True,
         summary="784-50-100-10 sigmoid network of chapter 3, inference only "
                 "(e.g. ch03_sample_weight.npz or the book's ch03/sample_weight.pkl)"),
-    "simple_convnet": ModelSpec(
-        build=lambda backend, c: backend.SimpleConvNet(dtype=c.dtype, seed=c.seed), **_CONVNET,
-        summary="conv(30 5x5)-relu-pool-affine(100)-relu-affine of chapter 7 (Adam, lr 0.001)"),
-    "deep_convnet": ModelSpec(
-        build=lambda backend, c: backend.DeepConvNet(dtype=c.dtype, seed=c.seed), **_CONVNET, slow=True,
-        summary="6 conv layers, 3 poolings, 2 affine layers with dropout, of chapter 8 (Adam, lr 0.001)"),
-    "lenet": ModelSpec(
-        build=lambda backend, c: backend.LeNet(dtype=c.dtype, seed=c.seed), **_CONVNET,
-        summary="LeNet-5 (LeCun et al. 1998), conv 6 5x5 pad 2 - tanh - subsampling - conv 16 5x5 - tanh - "
-                "subsampling - affine 120-84-10 with tanh, of chapter 8 (Adam, lr 0.001)"),
-    "resnet": ModelSpec(
+    "simple_convnet": _convnet(
+        "SimpleConvNet", "conv(30 5x5)-relu-pool-affine(100)-relu-affine of chapter 7 (Adam, lr 0.001)"),
+    "deep_convnet": _convnet(
+        "DeepConvNet", "6 conv layers, 3 poolings, 2 affine layers with dropout, of chapter 8 (Adam, lr 0.001)",
+        slow=True),
+    # Chapter 8's architectures (8.2)
+    "lenet": _convnet(
+        "LeNet", "LeNet-5 (LeCun et al. 1998), conv 6 5x5 pad 2 - tanh - subsampling - conv 16 5x5 - tanh - "
+                 "subsampling - affine 120-84-10 with tanh, of chapter 8 (Adam, lr 0.001)"),
+    "resnet": _convnet(
+        "ResNet", "a small ResNet (He et al. 2016) of chapter 8: conv 16 - 3 residual blocks (16, 32, 64 "
+                  "channels) with batch norm - global average pooling - affine (Adam, lr 0.001)",
         build=lambda backend, c: backend.ResNet(channels=c.stage_channels, dtype=c.dtype, seed=c.seed),
-        **_CONVNET, shape_options=("channels",), slow=True,
-        summary="a small ResNet (He et al. 2016) of chapter 8: conv 16 - 3 residual blocks (16, 32, 64 "
-                "channels) with batch norm - global average pooling - affine (Adam, lr 0.001)"),
-    "alexnet": ModelSpec(
-        build=lambda backend, c: backend.AlexNet(dtype=c.dtype, seed=c.seed), **_CONVNET, slow=True,
-        summary="a small AlexNet (Krizhevsky et al. 2012) of chapter 8: conv - relu - LRN - overlapping max pool "
-                "(twice), 3 convs, dropout - affine 256 - dropout - affine (Adam, lr 0.001)"),
-    "vgg": ModelSpec(
-        build=lambda backend, c: backend.VGG(stages=tuple((n, n) for n in c.stage_channels),
-                                             dtype=c.dtype, seed=c.seed),
-        **_CONVNET, shape_options=("channels",), slow=True,
-        summary="a small VGG (Simonyan and Zisserman 2015) of chapter 8: 3 stages of two 3x3 convs and a max "
-                "pool (16, 32, 64 channels), affine 256 - dropout - affine (Adam, lr 0.001)"),
-    "googlenet": ModelSpec(
-        build=lambda backend, c: backend.GoogLeNet(dtype=c.dtype, seed=c.seed), **_CONVNET, slow=True,
-        summary="a small GoogLeNet (Szegedy et al. 2015) of chapter 8: conv stem - 2 inception blocks "
-                "(1x1, 3x3, 5x5 and pool paths concatenated) - global average pooling - affine (Adam, lr 0.001)"),
+        shape_options=("channels",), slow=True),
+    "alexnet": _convnet(
+        "AlexNet", "a small AlexNet (Krizhevsky et al. 2012) of chapter 8: conv - relu - LRN - overlapping max "
+                   "pool (twice), 3 convs, dropout - affine 256 - dropout - affine (Adam, lr 0.001)", slow=True),
+    "vgg": _convnet(
+        "VGG", "a small VGG (Simonyan and Zisserman 2015) of chapter 8: 3 stages of two 3x3 convs and a max "
+               "pool (16, 32, 64 channels), affine 256 - dropout - affine (Adam, lr 0.001)",
+        build=lambda backend, c: backend.VGG(stages=tuple((n, n) for n in c.stage_channels), dtype=c.dtype,
+                                             seed=c.seed),
+        shape_options=("channels",), slow=True),
+    "googlenet": _convnet(
+        "GoogLeNet", "a small GoogLeNet (Szegedy et al. 2015) of chapter 8: conv stem - 2 inception blocks "
+                     "(1x1, 3x3, 5x5 and pool paths concatenated) - global average pooling - affine (Adam, lr 0.001)",
+        slow=True),
 }
 
 MODEL_DEFAULTS = {"model": "two_layer", "hidden_size": 50, "activation": "relu", "channels": None}

@@ -41,6 +41,23 @@ def _numbered(layers):
     return names
 
 
+def _three_stages(fourth_padding):
+    """DeepConvNet's and VGG's six 3x3 convolutions, 16-16-32-32-64-64 channels, padding 1 (the fourth:
+    ``fourth_padding``)."""
+    channels = [1, 16, 16, 32, 32, 64, 64]
+    return nn.ModuleList([nn.Conv2d(channels[k], channels[k + 1], 3, padding=fourth_padding if k == 3 else 1)
+                          for k in range(6)])
+
+
+def _through_stages(convs, x):
+    """Each convolution with relu, a 2x2 max pool after every second."""
+    for idx, conv in enumerate(convs, start=1):
+        x = F.relu(conv(x))
+        if idx % 2 == 0:
+            x = F.max_pool2d(x, 2)
+    return x
+
+
 class TwoLayerNet(nn.Module):
     """Affine - ReLU - Affine (chapter 5). Input (N, 784)."""
 
@@ -80,20 +97,13 @@ class DeepConvNet(nn.Module):
 
     def __init__(self, dropout_ratio=0.5):
         super().__init__()
-        self.convs = nn.ModuleList([
-            nn.Conv2d(1, 16, 3, padding=1), nn.Conv2d(16, 16, 3, padding=1),
-            nn.Conv2d(16, 32, 3, padding=1), nn.Conv2d(32, 32, 3, padding=2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.Conv2d(64, 64, 3, padding=1),
-        ])
+        self.convs = _three_stages(fourth_padding=2)
         self.fc1 = nn.Linear(64 * 4 * 4, 50)
         self.fc2 = nn.Linear(50, 10)
         self.dropout = nn.Dropout(dropout_ratio)
 
     def forward(self, x):
-        for idx, conv in enumerate(self.convs, start=1):
-            x = F.relu(conv(x))
-            if idx % 2 == 0:
-                x = F.max_pool2d(x, 2)  # 28 -> 14, 16 -> 8, 8 -> 4
+        x = _through_stages(self.convs, x)  # 28 -> 14, 16 -> 8, 8 -> 4
         x = self.dropout(F.relu(self.fc1(x.flatten(1))))
         return self.dropout(self.fc2(x))
 
@@ -233,20 +243,13 @@ class VGG(nn.Module):
 
     def __init__(self, dropout_ratio=0.5):
         super().__init__()
-        self.convs = nn.ModuleList([
-            nn.Conv2d(1, 16, 3, padding=1), nn.Conv2d(16, 16, 3, padding=1),
-            nn.Conv2d(16, 32, 3, padding=1), nn.Conv2d(32, 32, 3, padding=1),
-            nn.Conv2d(32, 64, 3, padding=1), nn.Conv2d(64, 64, 3, padding=1),
-        ])
+        self.convs = _three_stages(fourth_padding=1)
         self.fc1 = nn.Linear(64 * 3 * 3, 256)
         self.fc2 = nn.Linear(256, 10)
         self.dropout = nn.Dropout(dropout_ratio)
 
     def forward(self, x):
-        for idx, conv in enumerate(self.convs, start=1):
-            x = F.relu(conv(x))
-            if idx % 2 == 0:
-                x = F.max_pool2d(x, 2)
+        x = _through_stages(self.convs, x)  # 28 -> 14 -> 7 -> 3
         x = self.dropout(F.relu(self.fc1(x.flatten(1))))
         return self.fc2(x)
 
