@@ -14,7 +14,7 @@ import os
 import time
 
 from scratch import serialization
-from toolkit import backends, cli, data, models, paths, training, weights
+from toolkit import backends, cli, data, history, models, paths, training, weights
 from toolkit.models import OPTIMIZERS, ModelConfig
 from toolkit.training import AUGMENT_DEFAULTS
 
@@ -189,7 +189,7 @@ def main(argv=None):
                     f"{OPTIMIZERS[args.optimizer]} lr {args.lr}, "
                     f"batch {args.batch_size}{', augmented' if args.augment else ''}")
         print(f"saved curves: {args.plot}")
-    training.save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed)
+    history.save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed)
     print(f"saved history: {args.history}")
     print(f"training time: {elapsed:.1f} s")
     print(f"test accuracy: {test_acc[-1]:.4f}")

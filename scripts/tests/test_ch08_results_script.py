@@ -23,7 +23,7 @@ TINY = ["--iters", "4", "--batch-size", "8", "--train-limit", "64", "--eval-samp
 
 
 def test_every_row_is_a_valid_train_command(tmp_path):
-    import ch08_results as results
+    from toolkit import chapter8 as results
     import train
     assert len(set(results.RUN_NAMES)) == len(results.RUNS)
     import scratch
@@ -47,7 +47,7 @@ def test_every_row_is_a_valid_train_command(tmp_path):
 
 
 def test_print_commands_prints_one_train_command_per_row():
-    import ch08_results as results
+    from toolkit import chapter8 as results
     lines = succeeded(run_script(SCRIPT, "--print-commands", "--out", "somewhere")).strip().splitlines()
     assert len(lines) == len(results.RUNS)
     for line, run in zip(lines, results.RUNS):

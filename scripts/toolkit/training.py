@@ -7,16 +7,15 @@ the parameters; once per epoch it measures train and test accuracy. Either
 backend runs the same loop on the same minibatches from the same initial
 weights, so the two can be compared run against run.
 """
-import json
 import math
 import time
 
 import numpy as np
 
-from . import backends, data, figures, models, paths, progress, weights
+from . import backends, data, figures, models, progress, weights
 
 __all__ = ["LOSS_LIMIT", "WEIGHT_LIMIT", "AUGMENT_DEFAULTS", "RULE", "check_augment_options", "make_augmenter",
-           "augment_summary", "lr_schedule", "plot_curves", "save_history", "check_loss", "largest_weight",
+           "augment_summary", "lr_schedule", "plot_curves", "check_loss", "largest_weight",
            "check_weights", "build_network", "train", "load_training_data"]
 
 # Divergence (see check_loss, check_weights): a network guessing among the 10 classes has loss
@@ -98,17 +97,6 @@ def plot_curves(path, losses, epochs, train_acc, test_acc, title):
     ax_acc.legend(loc="lower right")
     fig.suptitle(title)
     figures.save_png(fig, path)
-
-
-def save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed):
-    """The run's numbers as JSON (atomically), for figures and for comparing two runs
-    (``scripts/compare_runs.py``): every option, the loss per iteration, one entry per table row."""
-    history = {"options": {key: value for key, value in vars(args).items()},
-               "config": weights.model_config(args), "iterations": iters_num,
-               "loss": losses, "epoch": epochs, "train_acc": train_acc, "test_acc": test_acc,
-               "elapsed_s": seconds, "training_time_s": elapsed,
-               "versions": backends.versions(args.backend)}
-    paths.write_text(args.history, json.dumps(history, indent=1))
 
 
 def initial_weights_source(args):
