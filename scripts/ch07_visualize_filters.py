@@ -10,7 +10,6 @@ feature maps they make of one test image, before and after the ReLU
     saved runs/ch07_feature_maps-scratch.png
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
-import importlib.util
 import os
 
 import numpy as np
@@ -49,8 +48,7 @@ def parse_args(argv=None):
         parser.error(f"--image-index must be below {TEST_IMAGES}, got {args.image_index}")
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         parser.error(f"--out-dir {args.out_dir} is a file, not a folder")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
+    figures.require_matplotlib(parser)
     weights.dataset_from_weights(args, args.weights)
     args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}{data.dataset_suffix(args)}.png")
                                        for name in ("ch07_filters", "ch07_feature_maps"))

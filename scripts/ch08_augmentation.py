@@ -12,7 +12,6 @@ NumPy backend's to float rounding, which the script measures and prints.
     saved runs/ch08_augmentation-torch.png
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
-import importlib.util
 import os
 
 import numpy as np
@@ -60,8 +59,7 @@ def parse_args(argv=None):
     args.scale_range = tuple(args.scale_range)
     if args.scale_range[0] > args.scale_range[1]:
         parser.error(f"--scale-range LOW HIGH needs LOW <= HIGH, got {args.scale_range[0]:g} {args.scale_range[1]:g}")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
+    figures.require_matplotlib(parser)
     if args.out is None:
         args.out = os.path.join("runs", f"ch08_augmentation-{args.backend}{data.dataset_suffix(args)}.png")
     paths.check_output("--out", args.out)

@@ -9,7 +9,6 @@ are mostly digits a person would hesitate over too.
     saved runs/ch08_misclassified-scratch.png
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
-import importlib.util
 import os
 import time
 
@@ -49,8 +48,7 @@ def parse_args(argv=None):
         parser.error(f"no weights file at {args.weights}")
     if args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
+    figures.require_matplotlib(parser)
     weights.dataset_from_weights(args, args.weights)
     if args.out is None:
         args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}{data.dataset_suffix(args)}.png")

@@ -14,7 +14,7 @@ import os
 import time
 
 from scratch import serialization
-from toolkit import backends, cli, data, history, models, paths, training, weights
+from toolkit import backends, cli, data, figures, history, models, paths, training, weights
 from toolkit.models import OPTIMIZERS, ModelConfig
 from toolkit.training import AUGMENT_DEFAULTS
 
@@ -141,9 +141,7 @@ def parse_args(argv=None):
                  if key not in ("dataset", *weights.TRAINING_ONLY)}
         weights.check_weights_config(args.init_weights, shape)
     if not args.no_plot:
-        import importlib.util
-        if importlib.util.find_spec("matplotlib") is None:
-            parser.error("drawing the curves needs matplotlib (pip install matplotlib), or pass --no-plot")
+        figures.require_matplotlib(parser, "drawing the curves", ", or pass --no-plot")
     return args
 
 

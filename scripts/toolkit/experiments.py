@@ -7,7 +7,6 @@ and 6.2.4: several networks learning from the same minibatches, side by side.
 NumPy is the only import at module level: ``--help`` and
 bad arguments answer at once, torch and matplotlib load only when used.
 """
-import importlib.util
 import math
 import os
 
@@ -18,7 +17,7 @@ from scratch.book.util import smooth_curve  # noqa: F401 - the book's, for the l
 from . import backends
 from .cli import ArgumentParser, non_negative_int, positive_int
 from .data import add_data_arguments, dataset_suffix, load_data
-from .figures import new_figure, save_figure
+from .figures import new_figure, require_matplotlib, save_figure
 from .paths import check_output
 from .progress import advance, progress_bar, say
 
@@ -90,8 +89,7 @@ def parse(parser, argv=None):
         suffix += dataset_suffix(args)  # -fashion_mnist: no overwriting the MNIST figure
         args.plot = os.path.join("runs", f"{args.plot_name}-{args.backend}{suffix}.png")
     if not args.no_plot:
-        if importlib.util.find_spec("matplotlib") is None:
-            parser.error("drawing the figure needs matplotlib (pip install matplotlib), or pass --no-plot")
+        require_matplotlib(parser, "drawing the figure", ", or pass --no-plot")
         check_output("--plot", args.plot)
     return args
 

@@ -2,9 +2,18 @@
 
 matplotlib is imported only when a figure is drawn, so ``--help`` answers at once.
 """
+import importlib.util
+
 from scratch.serialization import write_atomically
 
-__all__ = ["new_figure", "suptitle", "marker_for", "save_png", "save_figure"]
+__all__ = ["require_matplotlib", "new_figure", "suptitle", "marker_for", "save_png", "save_figure"]
+
+
+def require_matplotlib(parser, what="drawing", otherwise=""):
+    """A usage error now, while parsing, if matplotlib is missing: '<what> needs matplotlib (pip install
+    matplotlib)<otherwise>', e.g. otherwise=', or pass --no-plot'."""
+    if importlib.util.find_spec("matplotlib") is None:
+        parser.error(f"{what} needs matplotlib (pip install matplotlib){otherwise}")
 
 
 def new_figure(layout="constrained", **kwargs):
