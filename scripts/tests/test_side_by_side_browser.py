@@ -12,7 +12,7 @@ set (a real report) and builds the site from it with
   it. The copy sits beside the original (``_measure-<page>``, removed
   afterwards), so its stylesheet and relative links are the site's.
 
-What is checked is the design of ``scripts/_site.py``'s stylesheet: in a
+What is checked is the design of ``scripts/toolkit/site/pages.py``'s stylesheet: in a
 wide window the code columns of each method row (NumPy, PyTorch and, where
 the book has its own version, the book) stand side by side, equally wide,
 in that order, under their column heads; nothing overflows sideways (the

@@ -99,3 +99,13 @@ def test_write_atomically_exists_once():
                for path in sorted((REPO_ROOT / folder).rglob("*.py"))
                if definition.search(path.read_text(encoding="utf-8"))]
     assert defined == ["scratch/serialization.py"]
+
+
+@pytest.mark.parametrize("runner", ["scripts/test.sh", ".ci/run"])
+def test_the_suite_leaves_its_report_where_side_by_side_looks(runner):
+    """The README's test command (and CI) set DLFS_PARITY_REPORT, by default to side_by_side.py's --report."""
+    from toolkit.site import measured
+
+    text = (REPO_ROOT / runner).read_text(encoding="utf-8")
+    defaults = re.findall(r"^export DLFS_PARITY_REPORT=\$\{DLFS_PARITY_REPORT:-([^}]+)\}$", text, re.MULTILINE)
+    assert defaults == [measured.DEFAULT_REPORT]

@@ -10,10 +10,13 @@ One module per concern:
     paths         output files: checked before the work starts, written atomically
     progress      the progress bar (tqdm) and printing above it
     figures       matplotlib figures without pyplot, saved atomically
-    training      train.py's loop: divergence checks, learning-rate schedule, augmentation, history
+    training      train.py's loop: divergence checks, learning-rate schedule, augmentation, initial weights
+    history       train.py's histories (JSON): saved, read back, two compared (compare_runs.py)
     experiments   what the chapter-6 experiments share (options, MNIST subsets, the race of 6.1.8)
+    chapter8      ch08_results.py's rows (train.py commands), table and learning curves
     benchmark     benchmark.py's machinery: the sides, the workers, the rounds, the table
     plain_torch   the benchmark's networks in plain PyTorch, its honest baseline
+    profiling     profile_step.py's per-layer timer of a scratch training step
     site/         the side-by-side site: catalog, source, measured, terminal, pages
     book_scripts/ the book-script checker: rewrite, run, compare, report
 

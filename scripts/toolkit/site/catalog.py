@@ -3,7 +3,7 @@
 One ``Component`` per public class or function of ``scratch`` that has a
 mirror in ``reference`` worth reading side by side. ``NOT_COMPONENTS`` lists
 the other public names of ``scratch.__all__``, each with the reason it is not
-one (``parity_tests/test_side_by_side.py`` checks that the two lists cover
+one (``scripts/tests/test_side_by_side.py`` checks that the two lists cover
 ``scratch.__all__``).
 
 ``labels`` are the parity report's component labels that measure the
