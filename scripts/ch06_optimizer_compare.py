@@ -27,12 +27,7 @@ BOOK_LOSS_1900 = {"SGD": "0.161", "Momentum": "0.027", "AdaGrad": "0.018", "Adam
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--iters", type=cli.positive_int, default=2000,
-                        help="iterations (default 2000, as in the book)")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=128,
-                        help="minibatch size (default 128, as in the book)")
-    parser.add_argument("--report-every", type=cli.positive_int, default=100,
-                        help="print the losses every N iterations (default 100)")
+    ex.add_race_arguments(parser)
     ex.add_mnist_arguments(parser)
     return ex.parse(parser, argv)
 
@@ -48,11 +43,8 @@ def main(argv=None):
     print(f"optimizer comparison ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
           f"{args.iters} iterations, batch {args.batch_size}, seed {args.seed}; "
           + ", ".join(f"{name} lr {hyper['lr']}" for name, hyper in OPTIMIZERS.items()))
-    losses = ex.race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size,
-                     args.report_every)
-    ex.print_race_summary(losses, BOOK_LOSS_1900, 1900, args.report_every)
-    if not args.no_plot:
-        ex.plot_race(args.plot, losses, f"optimizers on MNIST ({ex.label(args)})", ylim=(0, 1))
+    ex.run_race(args, networks, optimizers, x_train, t_train, BOOK_LOSS_1900,
+                f"optimizers on MNIST ({ex.label(args)})", ylim=(0, 1))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from toolkit import backends, cli, data, weights
-from toolkit.progress import progress_bar
+from toolkit.progress import add_progress_argument, progress_bar
 
 DESCRIPTION = """Evaluate a trained SimpleConvNet or DeepConvNet on MNIST test images twice:
 in float32 and in float16 (network built with dtype='float16': float16
@@ -55,8 +55,7 @@ def parse_args(argv=None):
                              "deep_convnet: NumPy float16 takes ~50 s per 1000 images there)")
     parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="images per forward pass (default 100)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
+    add_progress_argument(parser)
     data.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):

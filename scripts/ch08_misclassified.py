@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from toolkit import backends, cli, data, figures, paths, weights
-from toolkit.progress import progress_bar
+from toolkit.progress import add_progress_argument, progress_bar
 
 DESCRIPTION = """Run DeepConvNet with the given weights over the MNIST test images, print its
 accuracy, how many images it misclassifies and its most frequent mistakes, and
@@ -40,8 +40,7 @@ def parse_args(argv=None):
                         help="images per forward pass (default 100)")
     parser.add_argument("--out", metavar="PATH", default=None,
                         help="where to save the figure (default runs/ch08_misclassified-<backend>.png)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
+    add_progress_argument(parser)
     data.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):

@@ -14,7 +14,7 @@ import os
 import time
 
 from scratch import serialization
-from toolkit import backends, cli, data, figures, history, models, paths, training, weights
+from toolkit import backends, cli, data, figures, history, models, paths, progress, training, weights
 from toolkit.models import OPTIMIZERS, ModelConfig
 from toolkit.training import AUGMENT_DEFAULTS
 
@@ -98,10 +98,8 @@ def parse_args(argv=None):
                         help="where to save the curves' numbers as JSON: the loss of every iteration, the "
                              "accuracies and elapsed seconds of every row, the options "
                              "(default: the --save path with .json)")
-    parser.add_argument("--threads", type=cli.positive_int, default=None,
-                        help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
+    backends.add_threads_argument(parser)
+    progress.add_progress_argument(parser)
     args = parser.parse_args(argv)
 
     spec = models.MODELS[args.model]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Backend", "BACKENDS", "CHOICES", "add_backend_argument", "load_backend", "BookSemantics", "no_grad",
+__all__ = ["Backend", "BACKENDS", "CHOICES", "add_backend_argument", "add_threads_argument", "load_backend", "BookSemantics", "no_grad",
            "to_numpy", "versions"]
 
 
@@ -42,6 +42,14 @@ def add_backend_argument(parser, extra=()):
     described = "; ".join(f"{name}: {BACKENDS[name].summary}" for name in CHOICES)
     parser.add_argument("--backend", choices=[*CHOICES, *extra], default="scratch",
                         help=f"{described}. Default: scratch")
+
+
+def add_threads_argument(parser):
+    """--threads: torch's intra-op threads (``load_backend``'s ``threads``)."""
+    from .cli import positive_int
+
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
 
 
 def load_backend(name, threads=None):

@@ -19,11 +19,11 @@ from .cli import ArgumentParser, non_negative_int, positive_int
 from .data import add_data_arguments, dataset_suffix, load_data
 from .figures import new_figure, require_matplotlib, save_figure
 from .paths import check_output
-from .progress import advance, progress_bar, say
+from .progress import add_progress_argument, advance, progress_bar, say
 
 __all__ = ["make_parser", "add_mnist_arguments", "parse", "backend_name", "load_backend", "label", "load_mnist",
-           "minibatch_seed", "iterations_per_epoch", "check_finite", "smooth_curve", "print_table", "race",
-           "print_race_summary", "plot_race"]
+           "minibatch_seed", "iterations_per_epoch", "check_finite", "smooth_curve", "print_table", "add_race_arguments", "race",
+           "print_race_summary", "plot_race", "run_race"]
 
 MINIBATCH_STREAM = 1  # minibatches come from the generator seeded [seed, 1]: apart from the weights' [seed]
 
@@ -54,10 +54,8 @@ def make_parser(script_file, description):
                              f"runs/{name}-scratch-book.png with --semantics book)")
     parser.set_defaults(plot_name=name)
     parser.add_argument("--no-plot", action="store_true", help="do not draw the figure")
-    parser.add_argument("--threads", type=positive_int, default=None,
-                        help="torch backend: torch.set_num_threads(N) (default: torch's own choice)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
+    backends.add_threads_argument(parser)
+    add_progress_argument(parser)
     return parser
 
 
@@ -156,6 +154,26 @@ def print_table(header, rows):
 # ---------------------------------------------------------------------------
 # The race of 6.1.8 and 6.2.4: networks side by side on the same minibatches
 # ---------------------------------------------------------------------------
+
+def add_race_arguments(parser):
+    """--iters, --batch-size and --report-every of the book's races (2000 iterations of 128 images)."""
+    parser.add_argument("--iters", type=positive_int, default=2000,
+                        help="iterations (default 2000, as in the book)")
+    parser.add_argument("--batch-size", type=positive_int, default=128,
+                        help="minibatch size (default 128, as in the book)")
+    parser.add_argument("--report-every", type=positive_int, default=100,
+                        help="print the losses every N iterations (default 100)")
+
+
+def run_race(args, networks, optimizers, x_train, t_train, book, title, ylim):
+    """``race`` with the race options, the summary against the book's losses at iteration 1900 (``book``:
+    {name: the loss the book prints}), and unless --no-plot the figure; returns the losses."""
+    losses = race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size, args.report_every)
+    print_race_summary(losses, book, 1900, args.report_every)
+    if not args.no_plot:
+        plot_race(args.plot, losses, title, ylim)
+    return losses
+
 
 def race(args, networks, optimizers, x_train, t_train, iters, batch_size, report_every):
     """The loop of the book's optimizer_compare_mnist.py and weight_init_compare.py.

@@ -3,7 +3,13 @@ import sys
 
 from tqdm import tqdm
 
-__all__ = ["progress_bar", "advance", "say"]
+__all__ = ["add_progress_argument", "progress_bar", "advance", "say"]
+
+
+def add_progress_argument(parser):
+    """--no-progress: the bar is drawn on a terminal unless it is given."""
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (none is drawn without a terminal either)")
 
 
 def progress_bar(total, enabled=True, unit="it", **options):
