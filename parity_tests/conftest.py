@@ -169,14 +169,43 @@ def book_code_file(relpath):
     return _shared_file(BOOK_CODE_ENV, BOOK_CODE_SKIP_REASON, relpath)
 
 
-def pytest_runtest_logreport(report):
-    """Count each test's outcome for the component it measures (a failure in setup counts too)."""
-    if report.when == "call" or report.outcome != "passed":
-        parity_report.count_outcome(report.nodeid, report.outcome)
+class _OutcomeCounter:
+    """Counts each test's outcome for the component it measures (a failure in setup counts too).
+
+    A plugin of its own rather than this conftest's hook: a conftest's hooks see only the tests of
+    its folder, a plugin every test of the run (the scripts' tests in scripts/tests too, e.g.
+    book_scripts.BookScriptsOnScratchBook for the site's Trainer page), as pytest-xdist's controller
+    does, which reports every worker's tests to every plugin.
+    """
+
+    @staticmethod
+    def pytest_runtest_logreport(report):
+        if report.when == "call" or report.outcome != "passed":
+            parity_report.count_outcome(report.nodeid, report.outcome)
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("parity_outcomes"):
+        config.pluginmanager.register(_OutcomeCounter(), "parity_outcomes")
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands what it measured to the controller (``pytest_testnodedown``)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput[parity_report.WORKER_OUTPUT] = parity_report.exported()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller of a pytest-xdist run adds each worker's measurements to its own (none: it runs no test)."""
+    parity_report.merge(getattr(node, "workeroutput", {}).get(parity_report.WORKER_OUTPUT, []))
 
 
 def pytest_terminal_summary(terminalreporter):
-    """With DLFS_PARITY_REPORT set: the largest relative error per component and dtype (and the JSON)."""
+    """With DLFS_PARITY_REPORT set: the largest relative error per component and dtype (and the JSON).
+    Under pytest-xdist only the controller, which has every worker's records, prints and writes."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
     if not os.environ.get(parity_report.ENV) or not parity_report.RECORDS:
         return
     terminalreporter.section("largest parity errors (max |a-b| / max |b|)")

@@ -8,6 +8,9 @@ the ``what`` of the comparison with its step or sample number dropped
 (max |a - b| / max |b|), the tolerance, how many comparisons were made and
 how many failed.
 
+Under pytest-xdist each worker measures its share; the controller merges the
+workers' records (``exported``, ``merge``) before it prints or writes.
+
 ``DLFS_PARITY_REPORT=1`` prints the largest error per component and dtype
 at the end of the run; ``DLFS_PARITY_REPORT=path.json`` also writes
 everything, with the time, the versions and the test outcomes, as JSON
@@ -24,6 +27,7 @@ from scratch.serialization import write_atomically
 
 FORMAT = 1
 ENV = "DLFS_PARITY_REPORT"
+WORKER_OUTPUT = "parity_records"  # the key of a pytest-xdist worker's records in its workeroutput
 
 # (component, dtype name, quantity) -> {"max_error", "rtol", "checks", "failures"}
 RECORDS = {}
@@ -53,14 +57,32 @@ def record(component, dtype_name, what, error, rtol, passed, atol=None):
 
     ``atol`` is the absolute bound a test gave explicitly (None: rtol * max |expected|).
     """
-    key = (component, dtype_name, quantity_name(what))
+    _add((component, dtype_name, quantity_name(what)), float(error), float(rtol),  # float(): a NumPy scalar too
+         None if atol is None else float(atol), checks=1, failures=0 if passed else 1)
+
+
+def _add(key, error, rtol, atol, checks, failures):
+    """Fold ``checks`` comparisons (``failures`` of them failed) into the record of ``key``."""
     entry = RECORDS.setdefault(key, {"max_error": 0.0, "rtol": 0.0, "atol": None, "checks": 0, "failures": 0})
-    entry["max_error"] = max(entry["max_error"], float(error))
-    entry["rtol"] = max(entry["rtol"], float(rtol))  # float(): a test may pass a NumPy scalar
+    entry["max_error"] = max(entry["max_error"], error)
+    entry["rtol"] = max(entry["rtol"], rtol)
     if atol is not None:
-        entry["atol"] = max(entry["atol"] or 0.0, float(atol))
-    entry["checks"] += 1
-    entry["failures"] += 0 if passed else 1
+        entry["atol"] = max(entry["atol"] or 0.0, atol)
+    entry["checks"] += checks
+    entry["failures"] += failures
+
+
+def exported():
+    """``RECORDS`` as rows [component, dtype, quantity, entry]: what a pytest-xdist worker hands back."""
+    return [[*key, dict(entry)] for key, entry in RECORDS.items()]
+
+
+def merge(rows):
+    """Add another process's ``exported()`` rows to ``RECORDS``: the controller of a pytest-xdist run
+    gathers what each worker measured, so the report is the same as one process would write."""
+    for component, dtype_name, quantity, entry in rows:
+        _add((component, dtype_name, quantity), entry["max_error"], entry["rtol"], entry["atol"], entry["checks"],
+             entry["failures"])
 
 
 def count_outcome(nodeid, outcome):

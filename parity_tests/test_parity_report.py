@@ -10,12 +10,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import parity_report
-from script_support import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_pytest(report, *args, cwd=REPO_ROOT):
@@ -93,3 +95,40 @@ def test_a_failed_comparison_is_reported_as_failed(tmp_path):
     y = data["components"]["demo.Layer"]["float32"]["quantities"]["y"]
     assert y["rtol"] == pytest.approx(4 * np.finfo(np.float32).eps) and y["atol"] == pytest.approx(1e-6)
     assert data["tests"] == {"passed": 2, "failed": 1, "skipped": 0}
+
+
+def test_the_records_of_several_processes_merge_into_one_report(monkeypatch):
+    """What pytest-xdist's workers measured, merged by the controller, is what one process records."""
+    calls = [("layers.Affine", "float64", "dW step 1", 1e-12, 1e-10, True, None),
+             ("layers.Affine", "float64", "dW step 2", 3e-12, 1e-10, True, 1e-9),
+             ("layers.Affine", "float32", "loss", 2e-6, 1e-5, False, None),
+             ("gates", "float64", "", 0.0, 0.0, True, None)]
+    monkeypatch.setattr(parity_report, "RECORDS", {})
+    for call in calls:
+        parity_report.record(*call)
+    one_process = parity_report.RECORDS
+    workers = []
+    for share in (calls[::2], calls[1::2]):
+        monkeypatch.setattr(parity_report, "RECORDS", {})
+        for call in share:
+            parity_report.record(*call)
+        workers.append(parity_report.exported())
+    monkeypatch.setattr(parity_report, "RECORDS", {})
+    for rows in workers:
+        parity_report.merge(json.loads(json.dumps(rows)))  # as execnet hands them over: plain lists and dicts
+    assert parity_report.RECORDS == one_process
+    assert one_process[("layers.Affine", "float64", "dW")] == {"max_error": 3e-12, "rtol": 1e-10, "atol": 1e-9,
+                                                              "checks": 2, "failures": 0}
+
+
+def test_a_run_under_xdist_writes_the_same_report(tmp_path):
+    """pytest -n 2: the controller writes every worker's measurements, as a run in one process does."""
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed")
+    tests = ["parity_tests/test_gates.py", "parity_tests/test_functions.py"]
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert run_pytest(one, *tests).returncode == 0
+    assert run_pytest(two, "-n", "2", *tests).returncode == 0
+    reports = [json.loads(path.read_text()) for path in (one, two)]
+    for report in reports:
+        del report["measured_at"], report["command"]
+    assert reports[0]["components"] and reports[0] == reports[1]

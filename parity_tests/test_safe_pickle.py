@@ -26,8 +26,6 @@ import reference.serialization
 import scratch
 import scratch.serialization
 from conftest import book_code_file, book_weight_file, to_numpy
-from mnist_support import requires_mnist
-from script_support import assert_usage_error, run_script, succeeded
 from scratch import safe_pickle
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -587,35 +585,6 @@ class TestBadFiles(unittest.TestCase):
                 assert f.read(2) == b"PK"
             assert not scratch.serialization.is_book_file(path)
             np.testing.assert_array_equal(scratch.serialization.load_params(path)["W1"], np.ones((2, 3)))
-
-
-# ---------------------------------------------------------------------------
-# The command-line scripts
-# ---------------------------------------------------------------------------
-
-class TestScripts(unittest.TestCase):
-
-    def test_evaluate_refuses_a_malicious_pickle(self):
-        with tempfile.TemporaryDirectory() as folder:
-            function, args, ran = _os_system(folder)
-            path = os.path.join(folder, "params.pkl")
-            with open(path, "wb") as f:
-                f.write(malicious({"W1": np.ones(2), "b1": _Call(function, args)}, 4))
-            result = run_script("evaluate.py", "--model", "simple_convnet", "--weights", path)
-            assert_usage_error(result, global_name(function))
-            assert path in result.stderr and "nothing of the file was run" in result.stderr
-            assert not ran(), "the payload ran"
-
-    @parameterized.expand([
-        ("three_layer", "ch03/sample_weight.pkl", "three_layer", 0.9352),
-        ("simple_convnet", "ch07/params.pkl", "simple_convnet", 0.9600),
-        ("deep_convnet", "ch08/deep_convnet_params.pkl", "deep_convnet", 0.9797),
-    ])
-    @requires_mnist
-    def test_evaluate_scores_the_book_pickles_like_the_book(self, _, pkl, model, accuracy):
-        stdout = succeeded(run_script("evaluate.py", "--model", model, "--weights", book_code_file(pkl),
-                                      timeout=300))
-        assert f"accuracy: {accuracy:.4f}" in stdout, stdout
 
 
 if __name__ == "__main__":

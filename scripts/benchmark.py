@@ -6,7 +6,7 @@ The three sides, each the same network from the same weights on the same data:
 * ``reference``: this project's PyTorch backend (``reference/``), which mirrors the book's
   layer-by-layer forward API (its ``gradient`` is one autograd pass over the whole network, as
   ``loss.backward()``; ``layerwise_gradient`` keeps the book's loop), as ``--backend torch`` trains;
-* ``plain``: the network as a PyTorch user writes it (``scripts/_plain_torch.py``: ``torch.nn``,
+* ``plain``: the network as a PyTorch user writes it (``scripts/toolkit/plain_torch.py``: ``torch.nn``,
   one ``loss.backward()`` over the whole network, ``torch.optim``), the honest baseline. Both
   ratios are against it: below 1 means faster than plain PyTorch.
 
@@ -23,40 +23,14 @@ three see the same machine load, and each side's result is the median of its per
     python scripts/benchmark.py                      # float32, batch 100, 2 threads, all the networks
     python scripts/benchmark.py --models simple_convnet --rounds 5 --json runs/benchmark.json
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import argparse
 import json
-import os
-import platform
-import subprocess
-import sys
-import time
 
-from _paths import check_output, write_atomically
-
-# model -> (build(backend package, dtype, seed), the optimizer of its training step, its lr, slow).
-# A new network needs one entry here and one in _plain_torch.NETWORKS; a slow one is timed half
-# as many steps (--repeats // 2).
-NETWORKS = {
-    "two_layer": (lambda backend, dtype, seed: backend.TwoLayerNet(784, 50, 10, dtype=dtype, seed=seed),
-                  "SGD", 0.1, False),
-    "simple_convnet": (lambda backend, dtype, seed: backend.SimpleConvNet(dtype=dtype, seed=seed),
-                       "Adam", 0.001, False),
-    "deep_convnet": (lambda backend, dtype, seed: backend.DeepConvNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
-    "lenet": (lambda backend, dtype, seed: backend.LeNet(dtype=dtype, seed=seed), "Adam", 0.001, False),
-    "resnet": (lambda backend, dtype, seed: backend.ResNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
-    "alexnet": (lambda backend, dtype, seed: backend.AlexNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
-    "vgg": (lambda backend, dtype, seed: backend.VGG(dtype=dtype, seed=seed), "Adam", 0.001, True),
-    "googlenet": (lambda backend, dtype, seed: backend.GoogLeNet(dtype=dtype, seed=seed), "Adam", 0.001, True),
-}
-MODELS = tuple(NETWORKS)
-FLAT_INPUT = ("two_layer",)  # takes (N, 784); the others (N, 1, 28, 28)
-SIDES = {
-    "scratch": "NumPy backend (scratch/)",
-    "reference": "this project's torch backend (reference/: the book's layers, one autograd pass)",
-    "plain": "plain PyTorch (scripts/_plain_torch.py: torch.nn, one loss.backward(), torch.optim)",
-}
-RATIOS = {"scratch/plain": "scratch", "reference/plain": "reference"}  # ratio name -> numerator side
-INFERENCE_REPEATS = 3  # timed passes over the test images per worker (after one warm-up pass)
+from toolkit import benchmark
+from toolkit.benchmark import MODELS, SIDES
+from toolkit.cli import ArgumentParser, fail
+from toolkit.paths import check_output, write_text
 
 DESCRIPTION = """Benchmark one training step (forward, backward, optimizer update; TwoLayerNet with
 SGD, the others with Adam) and inference over test-sized images of each network in three sides:
@@ -65,22 +39,8 @@ loss.backward(), torch.optim). Each side runs in its own process with --threads 
 alternating rounds; prints the median milliseconds and the ratios scratch/plain and reference/plain."""
 
 
-class OneLineErrors(argparse.ArgumentParser):
-    """Bad arguments: one line on stderr and exit status 2, like the other scripts. (This script
-    cannot use scripts/_common.py: that imports NumPy, whose thread count must be set first.)"""
-
-    def error(self, message):
-        fail(f"{message} (see {self.prog} --help)")
-
-
-def fail(message):
-    """``error: message`` on stderr, exit status 2."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
 def parse_args(argv=None):
-    parser = OneLineErrors(prog="benchmark.py", description=DESCRIPTION)
+    parser = ArgumentParser(prog="benchmark.py", description=DESCRIPTION)
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated subset of {', '.join(MODELS)} (default: all)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -117,240 +77,19 @@ def parse_args(argv=None):
     return args
 
 
-def pin_threads(threads):
-    """Set the thread counts before NumPy and torch load: their BLAS and OpenMP read these once."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
-
-
-# ---------------------------------------------------------------- the three sides (in a worker)
-
-def build(backend, model, dtype, seed=0):
-    return NETWORKS[model][0](backend, dtype, seed)
-
-
-def batch(model, dtype, n, seed=0):
-    """A seeded random minibatch (images, labels): every worker draws the same one."""
-    import numpy as np
-    rng = np.random.default_rng(seed)
-    shape = (n, 784) if model in FLAT_INPUT else (n, 1, 28, 28)
-    return rng.random(shape).astype(dtype), rng.integers(0, 10, n)
-
-
-def make_step(backend, network, model, x, t):
-    """One training step of a scratch or reference network, with the book's optimizer classes."""
-    _, name, lr, _ = NETWORKS[model]
-    optimizer = getattr(backend, name)(lr=lr)
-
-    def step():
-        optimizer.update(network.params, network.gradient(x, t))
-    return step
-
-
-def book_side(backend, model, dtype, x, t, seed_network):
-    """(train step, inference) of a scratch or reference network with ``seed_network``'s weights."""
-    network = seed_network if backend.__name__ == "scratch" else build(backend, model, dtype)
-    if network is not seed_network:
-        network.load_params(seed_network.params)
-    return make_step(backend, network, model, x, t), network.accuracy
-
-
-def plain_side(model, dtype, x, t, seed_network):
-    """(train step, inference) of the plain PyTorch module with ``seed_network``'s weights.
-
-    Inference runs in eval mode without autograd, in the chunks that the scratch network's
-    ``accuracy`` uses by default, so both sides do the same work per call.
-    """
-    import inspect
-
-    import torch
-
-    import _plain_torch
-    module, optimizer = _plain_torch.make(model, dtype)
-    _plain_torch.load_from_scratch(module, seed_network.params)
-    x, t = torch.from_numpy(x), torch.from_numpy(t)  # once, outside the timing: a user's tensors
-    chunk = inspect.signature(seed_network.accuracy).parameters["batch_size"].default
-
-    def step():
-        _plain_torch.train_step(module, optimizer, x, t)
-
-    @torch.no_grad()
-    def inference(x_test, t_test):
-        module.eval()
-        x_test, t_test = torch.from_numpy(x_test), torch.from_numpy(t_test)
-        correct = sum(int((module(x_test[i:i + chunk]).argmax(1) == t_test[i:i + chunk]).sum())
-                      for i in range(0, len(x_test), chunk))
-        module.train()  # back to training mode (dropout, batch statistics) for any later step
-        return correct / len(x_test)
-    return step, inference
-
-
-def median(values):
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def median_ms(function, repeats, warmup):
-    """Median milliseconds of ``repeats`` timed calls of ``function`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return median(samples) * 1000
-
-
-def memory_kib(field):
-    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident) of this process in KiB; None off Linux.
-    Unlike getrusage's ru_maxrss, VmHWM is not inherited across fork and exec: a worker measures itself."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-    except (OSError, StopIteration):
-        return None
-
-
-def reset_peak_memory():
-    """Restart VmHWM from the current resident size (Linux 4.0 and later), so that the peak measured
-    next is the steps', not a higher one reached while importing and building."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        pass  # then the peak counts from the process start: an upper bound
-
-
-def repeats_for(model, repeats):
-    return max(repeats // 2, 1) if NETWORKS[model][3] else repeats
-
-
-def run_worker(args):
-    """One side of one model, one round: print {step_ms, peak_mib, inference_ms, versions} as JSON."""
-    import numpy as np
-
-    import scratch
-    model, side = args.worker
-    versions = {"python": platform.python_version(), "numpy": np.__version__}
-    if side != "scratch":  # the scratch worker never loads torch: its process holds NumPy alone
-        import torch
-        torch.set_num_threads(args.threads)
-        versions["torch"] = torch.__version__
-        # The first torch.optim optimizer imports torch._dynamo and sympy (about 150 MiB). Plain's
-        # make() builds its optimizer now, reference's first update would build it inside the timed
-        # steps: one throwaway optimizer loads those modules here, so both sides' memory omits them.
-        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    seed_network = build(scratch, model, args.dtype)  # every side starts from scratch's seeded weights
-    x, t = batch(model, args.dtype, args.batch_size)
-    if side == "plain":
-        step, inference = plain_side(model, args.dtype, x, t, seed_network)
-    else:
-        backend = scratch if side == "scratch" else __import__("reference")
-        step, inference = book_side(backend, model, args.dtype, x, t, seed_network)
-    reset_peak_memory()
-    before = memory_kib("VmRSS")
-    result = {"step_ms": median_ms(step, repeats_for(model, args.repeats), args.warmup), "versions": versions}
-    peak = memory_kib("VmHWM")
-    result["peak_mib"] = None if peak is None or before is None else (peak - before) / 1024
-    if args.inference_images:
-        x_test, t_test = batch(model, args.dtype, args.inference_images, seed=1)
-        result["inference_ms"] = median_ms(lambda: inference(x_test, t_test), INFERENCE_REPEATS,
-                                           warmup=min(args.warmup, 1))
-    print(json.dumps(result))
-
-
-# ---------------------------------------------------------------- the rounds (in the parent)
-
-def worker_command(args, model, side):
-    return [sys.executable, os.path.abspath(__file__), "--worker", model, side, "--dtype", args.dtype,
-            "--batch-size", str(args.batch_size), "--repeats", str(args.repeats), "--warmup", str(args.warmup),
-            "--inference-images", str(args.inference_images), "--threads", str(args.threads)]
-
-
-def run_in_worker(args, model, side):
-    """Run one side of one model in a fresh process; its JSON result (a failure: a one-line error)."""
-    done = subprocess.run(worker_command(args, model, side), capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        fail(f"the {side} side of {model} failed: {last}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def time_model(args, model, versions):
-    """All rounds of one model; its result row. Round r runs scratch, reference, plain in turn."""
-    per_round = {side: [] for side in SIDES}
-    for r in range(1, args.rounds + 1):
-        for side in SIDES:
-            print(f"timing {model}, round {r}/{args.rounds}: {side}...", file=sys.stderr, flush=True)
-            result = run_in_worker(args, model, side)
-            versions.update(result.pop("versions"))
-            per_round[side].append(result)
-    row = {"model": model, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,
-           "rounds": args.rounds, "repeats": repeats_for(model, args.repeats)}
-    keys = ["step_ms"] + (["inference_ms"] if args.inference_images else [])
-    for key in keys:
-        rounds = {side: [result[key] for result in per_round[side]] for side in SIDES}
-        row[key] = {side: median(values) for side, values in rounds.items()}  # median of the rounds' medians
-        row[f"{key}_rounds"] = rounds
-        row[key.replace("_ms", "_ratio")] = {name: row[key][side] / row[key]["plain"]
-                                             for name, side in RATIOS.items()}
-    if not args.no_memory and all(result["peak_mib"] is not None for r in per_round.values() for result in r):
-        row["peak_mib"] = {side: median([result["peak_mib"] for result in per_round[side]]) for side in SIDES}
-    return row
-
-
-def benchmark(args):
-    versions = {}
-    results = [time_model(args, model, versions) for model in args.models]
-    return {"sides": SIDES, "dtype": args.dtype, "batch_size": args.batch_size, "threads": args.threads,
-            "rounds": args.rounds, "repeats": args.repeats, "warmup": args.warmup,
-            "inference_images": args.inference_images, "versions": versions, "results": results}
-
-
-def print_table(report):
-    print("plain = the same network in plain PyTorch (torch.nn, one loss.backward(), torch.optim), "
-          "reference = this project's torch backend, scratch = NumPy; each in its own process")
-    memory = "  peak MiB scratch/reference/plain" if any("peak_mib" in r for r in report["results"]) else ""
-    header = (f"{'model':<15} {'timing':<16} {'scratch ms':>11} {'reference ms':>12} {'plain ms':>10} "
-              f"{'scratch/plain':>13} {'reference/plain':>15}{memory}")
-    print(header)
-    print("-" * len(header))
-    for r in report["results"]:
-        print(row_line(r["model"], "train step", r["step_ms"], r["step_ratio"], r.get("peak_mib")))
-        if "inference_ms" in r:
-            print(row_line("", f"infer {report['inference_images']} img", r["inference_ms"], r["inference_ratio"]))
-    v = report["versions"]
-    print(f"{report['dtype']}, batch {report['batch_size']}, threads per process: {report['threads']}; each value is "
-          f"the median of {report['rounds']} rounds' medians; numpy {v.get('numpy')}, torch {v.get('torch')}; "
-          "a ratio below 1 means faster than plain PyTorch")
-    if any("peak_mib" in r for r in report["results"]):
-        print("peak MiB: the peak resident memory of the training steps (warm-up included) above the "
-              "process's resident memory before them (after its imports, the network and the batch)")
-
-
-def row_line(model, timing, ms, ratio, mib=None):
-    line = (f"{model:<15} {timing:<16} {ms['scratch']:11.2f} {ms['reference']:12.2f} {ms['plain']:10.2f} "
-            f"{ratio['scratch/plain']:12.2f}x {ratio['reference/plain']:14.2f}x")
-    if mib:
-        line += f"  {mib['scratch']:.1f} / {mib['reference']:.1f} / {mib['plain']:.1f}"
-    return line
-
-
 def write_json(path, report):
     """Write ``report`` to ``path`` atomically (no half-written file, no temporary left behind)."""
-    write_atomically(path, lambda f: json.dump(report, f, indent=2), binary=False)
+    write_text(path, json.dumps(report, indent=2))
 
 
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
-        pin_threads(args.threads)  # before run_worker imports NumPy and torch
-        run_worker(args)
+        benchmark.pin_threads(args.threads)  # before run_worker imports NumPy and torch
+        benchmark.run_worker(args)
         return
-    report = benchmark(args)
-    print_table(report)
+    report = benchmark.benchmark(args)
+    benchmark.print_table(report)
     if args.json:
         try:
             write_json(args.json, report)

@@ -7,10 +7,11 @@ sqrt(2/n) (n = 100). Prints each layer's mean and standard deviation and
 draws one histogram per layer (figures 6-10 to 6-14). The book's script
 edits one line per case; this one runs all twelve.
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
-import _experiments as ex
+from toolkit import backends, cli, figures
+from toolkit import experiments as ex
 
 DESCRIPTION = """Histograms of the activations of 5 hidden layers of 100 neurons fed 1000
 random inputs, as the book's ch06/weight_init_activation_histogram.py (6.2.2):
@@ -54,17 +55,17 @@ def hidden_activations(backend, x, h, weight_init_std, layers, nodes, seed, dtyp
     for _ in range(layers):
         W = backend.init_weight((nodes, x.shape[1]), weight_init_std, rng, dtype)
         x = h(x @ W.T)
-        activations.append(ex.to_numpy(x))
+        activations.append(backends.to_numpy(x))
     return activations
 
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--samples", type=_common.positive_int, default=1000,
+    parser.add_argument("--samples", type=cli.positive_int, default=1000,
                         help="random inputs (default 1000, as in the book)")
-    parser.add_argument("--nodes", type=_common.positive_int, default=100,
+    parser.add_argument("--nodes", type=cli.positive_int, default=100,
                         help="neurons per layer, also the input's width (default 100)")
-    parser.add_argument("--layers", type=_common.positive_int, default=5,
+    parser.add_argument("--layers", type=cli.positive_int, default=5,
                         help="hidden layers (default 5)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="dtype of inputs and weights (default float32)")
@@ -73,7 +74,7 @@ def parse_args(argv=None):
 
 def plot_histograms(path, results, layers, title):
     """One row per (activation, initial weights), one column per layer."""
-    fig = ex.new_figure(layout=None, figsize=(2.2 * layers + 1, 1.6 * len(results)))
+    fig = figures.new_figure(layout=None, figsize=(2.2 * layers + 1, 1.6 * len(results)))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.03, top=0.95, wspace=0.08, hspace=0.35)
     axes = np.array(fig.subplots(len(results), layers, squeeze=False))
     for r, ((activation, init), outputs) in enumerate(results.items()):
@@ -92,7 +93,7 @@ def plot_histograms(path, results, layers, title):
                 ax.set_yticks([])
             ax.text(0.97, 0.95, f"std {z.std():.2g}", transform=ax.transAxes, ha="right", va="top", fontsize=6)
     fig.suptitle(title)
-    ex.save_figure(fig, path)
+    figures.save_figure(fig, path)
 
 
 def main(argv=None):
@@ -107,7 +108,7 @@ def main(argv=None):
     print(f"activation histograms ({ex.label(args)}, {args.dtype}): {args.samples} inputs N(0, 1), "
           f"{args.layers} layers of {args.nodes}, no biases, seed {args.seed}")
     results = {}
-    with _common.no_grad(args.backend):
+    with backends.no_grad(args.backend):
         for activation in ACTIVATIONS:
             for init, std in WEIGHT_INITS.items():
                 results[activation, init] = hidden_activations(
@@ -122,4 +123,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -6,10 +6,11 @@ logspace(0, -4, 16), trained side by side by SGD (lr 0.01) on the same
 minibatches of 100 of the first 1000 training images for 20 epochs; train
 accuracy after each epoch (figure 6-19).
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
-import _experiments as ex
+from toolkit import cli, figures, progress
+from toolkit import experiments as ex
 
 DESCRIPTION = """Train MultiLayerNetExtend(784, [100]*5, 10) with and without batch
 normalization on 1000 MNIST images, for each initial weight scale of
@@ -23,15 +24,15 @@ BOOK = ("figure 6-19: with batch norm learning is faster at almost every scale; 
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--scales", type=_common.positive_int, default=16,
+    parser.add_argument("--scales", type=cli.positive_int, default=16,
                         help="how many weight scales, logspace(0, -4, N) (default 16, as in the book)")
-    parser.add_argument("--epochs", type=_common.positive_int, default=20,
+    parser.add_argument("--epochs", type=cli.positive_int, default=20,
                         help="epochs per scale (default 20, as in the book)")
-    parser.add_argument("--train-size", type=_common.positive_int, default=1000,
+    parser.add_argument("--train-size", type=cli.positive_int, default=1000,
                         help="train on the first N training images (default 1000, as in the book)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="minibatch size (default 100)")
-    parser.add_argument("--lr", type=_common.positive_float, default=0.01,
+    parser.add_argument("--lr", type=cli.positive_float, default=0.01,
                         help="SGD learning rate (default 0.01)")
     ex.add_mnist_arguments(parser)
     return ex.parse(parser, argv)
@@ -65,7 +66,7 @@ def train_pair(args, backend, weight_init_std, x_train, t_train, rng, bar):
         if i % iter_per_epoch == 0:
             for name, net in networks.items():
                 accuracy[name].append(net.accuracy(x_train, t_train))
-        _common.advance(bar, float(networks["batch norm"].last_loss))
+        progress.advance(bar, float(networks["batch norm"].last_loss))
     return accuracy, diverged
 
 
@@ -75,12 +76,12 @@ def grid_figure(scales, results, title):
 
     cols = min(4, len(scales))
     rows = -(-len(scales) // cols)
-    fig = ex.new_figure(figsize=(3 * cols, 2.4 * rows))
+    fig = figures.new_figure(figsize=(3 * cols, 2.4 * rows))
     axes = np.array(fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True))
     for k, (w, accuracy) in enumerate(zip(scales, results)):
         ax = axes.flat[k]
         epochs = np.arange(len(accuracy["batch norm"]))
-        marker = ex.marker_for(epochs)
+        marker = figures.marker_for(epochs)
         ax.plot(epochs, accuracy["batch norm"], marker=marker, label="Batch Normalization")
         ax.plot(epochs, accuracy["normal"], linestyle="--", marker=marker, label="Normal (without BatchNorm)")
         ax.set_title(f"W: {w:.4g}", fontsize=9)
@@ -94,13 +95,13 @@ def grid_figure(scales, results, title):
         ax.set_xlabel("epochs")
     # one legend for the whole grid, under it, where it hides no curve
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
-    ex.suptitle(fig, title)
+    figures.suptitle(fig, title)
     return fig
 
 
 def plot_grid(path, scales, results, title):
     """Draw ``grid_figure`` and save it to ``path``."""
-    ex.save_figure(grid_figure(scales, results, title), path)
+    figures.save_figure(grid_figure(scales, results, title), path)
 
 
 def main(argv=None):
@@ -115,7 +116,7 @@ def main(argv=None):
           f"({iters} iterations) per scale, {args.scales} scales, seed {args.seed}")
     rng = np.random.default_rng(ex.minibatch_seed(args.seed))
     results, rows = [], []
-    with _common.progress_bar(iters * len(scales), not args.no_progress) as bar:
+    with progress.progress_bar(iters * len(scales), not args.no_progress) as bar:
         for k, w in enumerate(scales):
             with np.errstate(over="ignore", invalid="ignore"):  # an overflowing network is a result, not an error
                 accuracy, diverged = train_pair(args, backend, float(w), x_train, t_train, rng, bar)
@@ -123,7 +124,7 @@ def main(argv=None):
             final = {name: f"{acc[-1]:.3f}" + (" (diverged)" if name in diverged else "")
                      for name, acc in accuracy.items()}
             rows.append([f"{k + 1}/{len(scales)}", f"{w:.4g}", final["normal"], final["batch norm"]])
-            _common.say(f"scale {w:.4g}: train acc without BN {final['normal']}, with BN {final['batch norm']}")
+            progress.say(f"scale {w:.4g}: train acc without BN {final['normal']}, with BN {final['batch norm']}")
     print()
     ex.print_table(["", "weight scale", "train acc without BN", "train acc with BN"], rows)
     print(f"book: {BOOK}")
@@ -133,4 +134,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -10,10 +10,11 @@ The best trials are printed as the book prints them and drawn in a grid
 same minibatches (the book draws both anew), so that trials differ only in
 their hyperparameters.
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
-import _experiments as ex
+from toolkit import cli, figures, progress
+from toolkit import experiments as ex
 
 DESCRIPTION = """Random search of the learning rate, 10^U(-6, -2), and the weight decay,
 10^U(-8, -4), for MultiLayerNet(784, [100]*6, 10) on 500 MNIST images (20% of them
@@ -28,17 +29,17 @@ BOOK_BEST = [(0.83, 0.0092, 3.86e-07), (0.78, 0.00956, 6.04e-07), (0.77, 0.00571
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--trials", type=_common.positive_int, default=100,
+    parser.add_argument("--trials", type=cli.positive_int, default=100,
                         help="random trials (default 100, as in the book)")
-    parser.add_argument("--epochs", type=_common.positive_int, default=50,
+    parser.add_argument("--epochs", type=cli.positive_int, default=50,
                         help="epochs per trial (default 50, as in the book)")
-    parser.add_argument("--train-size", type=_common.positive_int, default=500,
+    parser.add_argument("--train-size", type=cli.positive_int, default=500,
                         help="use the first N training images, validation included (default 500)")
     parser.add_argument("--validation-rate", type=float, default=0.2,
                         help="the share of them held out for validation (default 0.2)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="minibatch size (default 100)")
-    parser.add_argument("--top", type=_common.positive_int, default=20,
+    parser.add_argument("--top", type=cli.positive_int, default=20,
                         help="print and draw the N best trials (default 20, as in the book)")
     ex.add_mnist_arguments(parser)
     args = ex.parse(parser, argv)
@@ -67,7 +68,7 @@ def train_trial(args, backend, lr, weight_decay, train, validation, bar):
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging trial is a result, not an error
         for _ in range(trainer.max_iter):
             trainer.train_step()
-            _common.advance(bar, trainer.train_loss_list[-1])
+            progress.advance(bar, trainer.train_loss_list[-1])
     return trainer.test_acc_list, trainer.train_acc_list
 
 
@@ -75,12 +76,12 @@ def best_figure(best, title):
     """The best trials in a grid, 5 per row: validation (solid) and train (dashed) accuracy."""
     cols = min(5, len(best))
     rows = -(-len(best) // cols)
-    fig = ex.new_figure(figsize=(2.6 * cols, 2.2 * rows))
+    fig = figures.new_figure(figsize=(2.6 * cols, 2.2 * rows))
     axes = np.array(fig.subplots(rows, cols, squeeze=False, sharey=True))
     for k, trial in enumerate(best):
         ax = axes.flat[k]
         epochs = np.arange(len(trial["val"]))
-        marker = ex.marker_for(epochs)
+        marker = figures.marker_for(epochs)
         ax.plot(epochs, trial["val"], marker=marker, label="validation")
         ax.plot(epochs, trial["train"], "--", marker=marker, label="train")
         ax.set_title(f"Best-{k + 1}: lr {trial['lr']:.2g}, wd {trial['weight_decay']:.2g}", fontsize=8)
@@ -89,13 +90,13 @@ def best_figure(best, title):
     for ax in axes.flat[len(best):]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="lower right", fontsize=7)
-    ex.suptitle(fig, title)
+    figures.suptitle(fig, title)
     return fig
 
 
 def plot_best(path, best, title):
     """Draw ``best_figure`` and save it to ``path``."""
-    ex.save_figure(best_figure(best, title), path)
+    figures.save_figure(best_figure(best, title), path)
 
 
 def main(argv=None):
@@ -109,13 +110,13 @@ def main(argv=None):
           f"{len(train[0])} training and {len(validation[0])} validation images, {args.epochs} epochs, "
           f"batch {args.batch_size}, {args.trials} trials, seed {args.seed}")
     trials = []
-    with _common.progress_bar(args.trials * iters, not args.no_progress) as bar:
+    with progress.progress_bar(args.trials * iters, not args.no_progress) as bar:
         for _ in range(args.trials):
             weight_decay = float(10 ** rng.uniform(-8, -4))  # Python floats: float32 stays float32
             lr = float(10 ** rng.uniform(-6, -2))
             val_acc_list, train_acc_list = train_trial(args, backend, lr, weight_decay, train, validation, bar)
             trials.append({"lr": lr, "weight_decay": weight_decay, "val": val_acc_list, "train": train_acc_list})
-            _common.say(f"val acc:{val_acc_list[-1]} | lr:{lr}, weight decay:{weight_decay}")
+            progress.say(f"val acc:{val_acc_list[-1]} | lr:{lr}, weight decay:{weight_decay}")
 
     best = sorted(trials, key=lambda trial: trial["val"][-1], reverse=True)[:args.top]
     print("=========== Hyper-Parameter Optimization Result ===========")
@@ -134,4 +135,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -8,8 +8,9 @@ the figure shows the smoothed loss curves (figure 6-9).
 
     python scripts/ch06_optimizer_compare.py --backend torch --threads 2
 """
-import _common
-import _experiments as ex
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
+from toolkit import cli
+from toolkit import experiments as ex
 
 DESCRIPTION = """Compare SGD (lr 0.01), Momentum (lr 0.01), AdaGrad (lr 0.01) and Adam
 (lr 0.001) training MultiLayerNet(784, [100]*4, 10) on MNIST, as the book's
@@ -26,12 +27,7 @@ BOOK_LOSS_1900 = {"SGD": "0.161", "Momentum": "0.027", "AdaGrad": "0.018", "Adam
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--iters", type=_common.positive_int, default=2000,
-                        help="iterations (default 2000, as in the book)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=128,
-                        help="minibatch size (default 128, as in the book)")
-    parser.add_argument("--report-every", type=_common.positive_int, default=100,
-                        help="print the losses every N iterations (default 100)")
+    ex.add_race_arguments(parser)
     ex.add_mnist_arguments(parser)
     return ex.parse(parser, argv)
 
@@ -47,12 +43,9 @@ def main(argv=None):
     print(f"optimizer comparison ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
           f"{args.iters} iterations, batch {args.batch_size}, seed {args.seed}; "
           + ", ".join(f"{name} lr {hyper['lr']}" for name, hyper in OPTIMIZERS.items()))
-    losses = ex.race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size,
-                     args.report_every)
-    ex.print_race_summary(losses, BOOK_LOSS_1900, 1900, args.report_every)
-    if not args.no_plot:
-        ex.plot_race(args.plot, losses, f"optimizers on MNIST ({ex.label(args)})", ylim=(0, 1))
+    ex.run_race(args, networks, optimizers, x_train, t_train, BOOK_LOSS_1900,
+                f"optimizers on MNIST ({ex.label(args)})", ylim=(0, 1))
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -10,10 +10,11 @@ eps and Adam's eps differently from PyTorch (see the optimizers' docstrings).
 
     python scripts/ch06_optimizer_paths.py --backend torch
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
-import _experiments as ex
+from toolkit import backends, cli, figures
+from toolkit import experiments as ex
 
 DESCRIPTION = """Draw the paths of SGD (lr 0.95), Momentum (lr 0.1), AdaGrad (lr 1.5) and Adam
 (lr 0.3) minimising f(x, y) = x^2/20 + y^2 from (-7, 2), as the book's
@@ -61,7 +62,7 @@ def walk(backend, backend_name, name, hyper, steps, dtype):
     optimizer = getattr(backend, name)(**hyper)
     gradient = gradient_torch if backend_name == "torch" else gradient_scratch
     params = start_params(backend_name, dtype)
-    position = lambda: [float(ex.to_numpy(params["x"])), float(ex.to_numpy(params["y"]))]  # noqa: E731
+    position = lambda: [float(backends.to_numpy(params["x"])), float(backends.to_numpy(params["y"]))]  # noqa: E731
     history = [position()]
     for _ in range(steps):
         optimizer.update(params, gradient(params))
@@ -93,7 +94,7 @@ def book_walk(name, lr, steps):
 
 def plot_paths(path, paths, title):
     """Four panels as figure 6-8: the contour lines of f (below 7) and each optimizer's path."""
-    fig = ex.new_figure(figsize=(10, 8))
+    fig = figures.new_figure(figsize=(10, 8))
     x = np.arange(-10, 10, 0.01)
     y = np.arange(-5, 5, 0.01)
     X, Y = np.meshgrid(x, y)
@@ -109,12 +110,12 @@ def plot_paths(path, paths, title):
         ax.set_xlabel("x")
         ax.set_ylabel("y")
     fig.suptitle(title)
-    ex.save_figure(fig, path)
+    figures.save_figure(fig, path)
 
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--steps", type=_common.positive_int, default=30,
+    parser.add_argument("--steps", type=cli.positive_int, default=30,
                         help="updates per optimizer (default 30, as in the book)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="dtype of the point (default float32)")
@@ -141,4 +142,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

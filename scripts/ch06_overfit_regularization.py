@@ -12,10 +12,11 @@ minibatches:
 
 Train and test accuracy (all 10000 test images) are measured once per epoch.
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
-import _experiments as ex
+from toolkit import cli, figures, progress
+from toolkit import experiments as ex
 
 DESCRIPTION = """Overfit MultiLayerNet(784, [100]*6, 10) on 300 MNIST images (SGD lr 0.01,
 batch 100), then regularize it with weight decay (lambda 0.1) and with dropout
@@ -32,19 +33,19 @@ BOOK = {
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--train-size", type=_common.positive_int, default=300,
+    parser.add_argument("--train-size", type=cli.positive_int, default=300,
                         help="train on the first N training images (default 300, as in the book)")
-    parser.add_argument("--epochs", type=_common.positive_int, default=201,
+    parser.add_argument("--epochs", type=cli.positive_int, default=201,
                         help="epochs without regularization and with weight decay (default 201, as in the book)")
-    parser.add_argument("--dropout-epochs", type=_common.positive_int, default=301,
+    parser.add_argument("--dropout-epochs", type=cli.positive_int, default=301,
                         help="epochs with dropout (default 301, as in the book)")
-    parser.add_argument("--weight-decay", type=_common.positive_float, default=0.1,
+    parser.add_argument("--weight-decay", type=cli.positive_float, default=0.1,
                         help="weight decay lambda (default 0.1, as in the book)")
     parser.add_argument("--dropout-ratio", type=float, default=0.2,
                         help="dropout ratio (default 0.2, as in the book)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="minibatch size (default 100)")
-    parser.add_argument("--lr", type=_common.positive_float, default=0.01,
+    parser.add_argument("--lr", type=cli.positive_float, default=0.01,
                         help="SGD learning rate (default 0.01)")
     ex.add_mnist_arguments(parser)
     args = ex.parse(parser, argv)
@@ -61,7 +62,7 @@ def train_by_hand(args, backend, network, data, epochs):
     iter_per_epoch = ex.iterations_per_epoch(len(x_train), args.batch_size)
     iters = (epochs - 1) * iter_per_epoch + 1
     train_acc_list, test_acc_list = [], []
-    with _common.progress_bar(iters, not args.no_progress) as bar:
+    with progress.progress_bar(iters, not args.no_progress) as bar:
         for i in range(iters):
             batch_mask = rng.choice(len(x_train), args.batch_size)
             grads = network.gradient(x_train[batch_mask], t_train[batch_mask])
@@ -71,7 +72,7 @@ def train_by_hand(args, backend, network, data, epochs):
             if i % iter_per_epoch == 0:
                 train_acc_list.append(network.accuracy(x_train, t_train))
                 test_acc_list.append(network.accuracy(x_test, t_test))
-            _common.advance(bar, loss)
+            progress.advance(bar, loss)
     return train_acc_list, test_acc_list
 
 
@@ -81,18 +82,18 @@ def train_with_trainer(args, backend, network, data, epochs):
     trainer = backend.Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
                               mini_batch_size=args.batch_size, optimizer="SGD", optimizer_param={"lr": args.lr},
                               verbose=False, seed=ex.minibatch_seed(args.seed))
-    with _common.progress_bar(trainer.max_iter, not args.no_progress) as bar:
+    with progress.progress_bar(trainer.max_iter, not args.no_progress) as bar:
         for i in range(trainer.max_iter):
             trainer.train_step()
             loss = trainer.train_loss_list[-1]
             ex.check_finite(loss, f"at iteration {i}")
-            _common.advance(bar, loss)
+            progress.advance(bar, loss)
     return trainer.train_acc_list, trainer.test_acc_list
 
 
 def plot_curves(path, results, labels, title):
     """One panel per run: train (solid) and test (dashed) accuracy per epoch, as figures 6-20 to 6-23."""
-    fig = ex.new_figure(figsize=(4 * len(results), 3.6))
+    fig = figures.new_figure(figsize=(4 * len(results), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(results), sharey=True))
     for ax, (name, (train_acc, test_acc)) in zip(axes, results.items()):
         epochs = np.arange(len(train_acc))
@@ -104,7 +105,7 @@ def plot_curves(path, results, labels, title):
         ax.legend(loc="lower right")
     axes[0].set_ylabel("accuracy")
     fig.suptitle(title)
-    ex.save_figure(fig, path)
+    figures.save_figure(fig, path)
 
 
 def main(argv=None):
@@ -145,4 +146,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

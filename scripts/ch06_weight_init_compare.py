@@ -8,8 +8,9 @@ learnt; He learns fastest (figure 6-15).
 
     python scripts/ch06_weight_init_compare.py --backend torch --threads 2
 """
-import _common
-import _experiments as ex
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
+from toolkit import cli
+from toolkit import experiments as ex
 
 DESCRIPTION = """Compare initial weights std 0.01, Xavier and He for MultiLayerNet(784,
 [100]*4, 10) with ReLU trained by SGD (lr 0.01) on MNIST, as the book's
@@ -26,14 +27,9 @@ BOOK_LOSS_1900 = {"std=0.01": "2.30", "Xavier": "0.22", "He": "0.16"}
 
 def parse_args(argv=None):
     parser = ex.make_parser(__file__, DESCRIPTION)
-    parser.add_argument("--iters", type=_common.positive_int, default=2000,
-                        help="iterations (default 2000, as in the book)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=128,
-                        help="minibatch size (default 128, as in the book)")
-    parser.add_argument("--lr", type=_common.positive_float, default=0.01,
+    ex.add_race_arguments(parser)
+    parser.add_argument("--lr", type=cli.positive_float, default=0.01,
                         help="SGD learning rate (default 0.01, as in the book)")
-    parser.add_argument("--report-every", type=_common.positive_int, default=100,
-                        help="print the losses every N iterations (default 100)")
     ex.add_mnist_arguments(parser)
     return ex.parse(parser, argv)
 
@@ -50,12 +46,9 @@ def main(argv=None):
     print(f"weight-init comparison ({ex.label(args)}, {args.dtype}): MultiLayerNet(784, [100]*4, 10), "
           f"ReLU, SGD lr {args.lr}, {args.iters} iterations, batch {args.batch_size}, seed {args.seed}; "
           "std=0.01: 0.01, Xavier: sqrt(1/n), He: sqrt(2/n)")
-    losses = ex.race(args, networks, optimizers, x_train, t_train, args.iters, args.batch_size,
-                     args.report_every)
-    ex.print_race_summary(losses, BOOK_LOSS_1900, 1900, args.report_every)
-    if not args.no_plot:
-        ex.plot_race(args.plot, losses, f"initial weights on MNIST ({ex.label(args)})", ylim=(0, 2.5))
+    ex.run_race(args, networks, optimizers, x_train, t_train, BOOK_LOSS_1900,
+                f"initial weights on MNIST ({ex.label(args)})", ylim=(0, 2.5))
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

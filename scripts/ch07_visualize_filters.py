@@ -9,12 +9,12 @@ feature maps they make of one test image, before and after the ReLU
     saved runs/ch07_filters-scratch.png
     saved runs/ch07_feature_maps-scratch.png
 """
-import importlib.util
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
 
 import numpy as np
 
-import _common
+from toolkit import backends, cli, data, figures, paths, weights
 
 DESCRIPTION = """Draw the 30 first-layer filters of SimpleConvNet, freshly initialised
 (--seed) and trained (--weights), as grey 5x5 images (the book's
@@ -28,19 +28,19 @@ TEST_IMAGES = 10000
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="ch07_visualize_filters.py", description=DESCRIPTION)
-    _common.add_backend_argument(parser)
+    parser = cli.ArgumentParser(prog="ch07_visualize_filters.py", description=DESCRIPTION)
+    backends.add_backend_argument(parser)
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="trained SimpleConvNet parameters: the book's ch07_simple_convnet_params.npz "
                              "or its ch07/params.pkl (read safely), or what train.py --model simple_convnet "
                              "saved")
-    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of the freshly initialised network (default 0)")
-    parser.add_argument("--image-index", type=_common.non_negative_int, default=0,
+    parser.add_argument("--image-index", type=cli.non_negative_int, default=0,
                         help=f"which of the {TEST_IMAGES} test images to send through the first layer (default 0)")
     parser.add_argument("--out-dir", metavar="DIR", default="runs",
                         help="folder for the two PNG files (default runs)")
-    _common.add_data_arguments(parser, from_weights=True)
+    data.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
@@ -48,25 +48,24 @@ def parse_args(argv=None):
         parser.error(f"--image-index must be below {TEST_IMAGES}, got {args.image_index}")
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         parser.error(f"--out-dir {args.out_dir} is a file, not a folder")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
-    _common.dataset_from_weights(args, args.weights)
-    args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}{_common.dataset_suffix(args)}.png")
+    figures.require_matplotlib(parser)
+    weights.dataset_from_weights(args, args.weights)
+    args.filters_png, args.maps_png = (os.path.join(args.out_dir, f"{name}-{args.backend}{data.dataset_suffix(args)}.png")
                                        for name in ("ch07_filters", "ch07_feature_maps"))
     for path in (args.filters_png, args.maps_png):
-        _common.check_output("--out-dir", path)
-    _common.check_weights_config(args.weights, {"model": "simple_convnet"})
+        paths.check_output("--out-dir", path)
+    weights.check_weights_config(args.weights, {"model": "simple_convnet"})
     args.dtype = "float32"  # what load_data reads
     return args
 
 
 def first_layer(network, x, backend_name):
     """Conv1's output for float32 images ``x``, that output after Relu1, and the scores."""
-    with _common.no_grad(backend_name):
+    with backends.no_grad(backend_name):
         conv = network.layers["Conv1"].forward(x)
         relu = network.layers["Relu1"].forward(conv)
         scores = network.predict(x)
-    return _common.to_numpy(conv), _common.to_numpy(relu), _common.to_numpy(scores)
+    return backends.to_numpy(conv), backends.to_numpy(relu), backends.to_numpy(scores)
 
 
 # ---------------------------------------------------------------------------
@@ -111,7 +110,7 @@ def draw_filters(path, initial, trained, seed, weights):
     image_grid(after, trained[:, 0], f"after training ({os.path.basename(weights)})", cmap="gray_r")
     fig.suptitle(f"SimpleConvNet: the {len(trained)} first-layer filters "
                  f"({trained.shape[2]}x{trained.shape[3]}, black = large weight)")
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def draw_feature_maps(path, index, image, label, predicted, conv, relu):
@@ -127,18 +126,18 @@ def draw_feature_maps(path, index, image, label, predicted, conv, relu):
                              f"all maps in [{conv.min():.2f}, {conv.max():.2f}])", symmetric=True, cmap="gray")
     image_grid(bottom, relu, "after ReLU (negative responses become 0, black)", cmap="gray", vmin=0)
     fig.suptitle("what the trained first layer makes of one image (each map scaled to its own range)")
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend)
+    backend = backends.load_backend(args.backend)
     initial = backend.SimpleConvNet(dtype="float32", seed=args.seed)
     trained = backend.SimpleConvNet(dtype="float32", seed=args.seed)
-    _common.load_weights(trained, args.weights)
-    w_initial, w_trained = _common.to_numpy(initial.params["W1"]), _common.to_numpy(trained.params["W1"])
+    weights.load_weights(trained, args.weights)
+    w_initial, w_trained = backends.to_numpy(initial.params["W1"]), backends.to_numpy(trained.params["W1"])
 
-    _, (x_test, t_test) = _common.load_data(args, flatten=False)
+    _, (x_test, t_test) = data.load_data(args, flatten=False)
     i = args.image_index
     conv, relu, scores = first_layer(trained, x_test[i:i + 1], args.backend)
     predicted = int(np.argmax(scores[0]))
@@ -158,4 +157,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

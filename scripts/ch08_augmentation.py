@@ -11,13 +11,13 @@ NumPy backend's to float rounding, which the script measures and prints.
     ...
     saved runs/ch08_augmentation-torch.png
 """
-import importlib.util
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
 
 import numpy as np
 
-import _common
-from train import AUGMENT_DEFAULTS  # the figure shows what train.py --augment does by default
+from toolkit import backends, cli, data, figures, paths
+from toolkit.training import AUGMENT_DEFAULTS  # the figure shows what train.py --augment does by default
 
 DESCRIPTION = """Draw the first --samples MNIST test images (first column) and --variants
 randomly augmented versions of each (one row per image): rotated by up to
@@ -30,40 +30,39 @@ TEST_IMAGES = 10000
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="ch08_augmentation.py", description=DESCRIPTION)
-    _common.add_backend_argument(parser)
-    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+    parser = cli.ArgumentParser(prog="ch08_augmentation.py", description=DESCRIPTION)
+    backends.add_backend_argument(parser)
+    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of the Augmenter's draws (default 0)")
-    parser.add_argument("--samples", type=_common.positive_int, default=8, metavar="N",
+    parser.add_argument("--samples", type=cli.positive_int, default=8, metavar="N",
                         help="augment the first N test images, one row each (default 8)")
-    parser.add_argument("--variants", type=_common.positive_int, default=6, metavar="K",
+    parser.add_argument("--variants", type=cli.positive_int, default=6, metavar="K",
                         help="augmented versions of each image, one column each (default 6)")
-    parser.add_argument("--max-angle", type=_common.non_negative_float, default=AUGMENT_DEFAULTS["augment_angle"],
+    parser.add_argument("--max-angle", type=cli.non_negative_float, default=AUGMENT_DEFAULTS["augment_angle"],
                         metavar="DEGREES",
                         help="rotate by an angle drawn from [-DEGREES, DEGREES], counter-clockwise > 0 "
                              f"(default {AUGMENT_DEFAULTS['augment_angle']:g}, as train.py --augment)")
-    parser.add_argument("--max-shift", type=_common.non_negative_float, default=AUGMENT_DEFAULTS["augment_shift"],
+    parser.add_argument("--max-shift", type=cli.non_negative_float, default=AUGMENT_DEFAULTS["augment_shift"],
                         metavar="PIXELS",
                         help="shift right and down by amounts drawn from [-PIXELS, PIXELS] "
                              f"(default {AUGMENT_DEFAULTS['augment_shift']:g}, as train.py --augment)")
-    parser.add_argument("--scale-range", type=_common.positive_float, nargs=2,
+    parser.add_argument("--scale-range", type=cli.positive_float, nargs=2,
                         default=AUGMENT_DEFAULTS["augment_scale"], metavar=("LOW", "HIGH"),
                         help="scale by a factor drawn from [LOW, HIGH] (default %g %g, as train.py --augment)"
                              % AUGMENT_DEFAULTS["augment_scale"])
     parser.add_argument("--out", metavar="PATH", default=None,
                         help="where to save the figure (default runs/ch08_augmentation-<backend>.png)")
-    _common.add_data_arguments(parser)
+    data.add_data_arguments(parser)
     args = parser.parse_args(argv)
     if args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
     args.scale_range = tuple(args.scale_range)
     if args.scale_range[0] > args.scale_range[1]:
         parser.error(f"--scale-range LOW HIGH needs LOW <= HIGH, got {args.scale_range[0]:g} {args.scale_range[1]:g}")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
+    figures.require_matplotlib(parser)
     if args.out is None:
-        args.out = os.path.join("runs", f"ch08_augmentation-{args.backend}{_common.dataset_suffix(args)}.png")
-    _common.check_output("--out", args.out)
+        args.out = os.path.join("runs", f"ch08_augmentation-{args.backend}{data.dataset_suffix(args)}.png")
+    paths.check_output("--out", args.out)
     args.dtype = "float32"  # what load_data reads
     return args
 
@@ -76,7 +75,7 @@ def augment(backend, args, images):
     augmenter = backend.Augmenter(seed=args.seed, max_angle=args.max_angle, max_shift=args.max_shift,
                                   scale_range=args.scale_range)
     batch = np.repeat(images, args.variants, axis=0)
-    out = _common.to_numpy(augmenter(batch))
+    out = backends.to_numpy(augmenter(batch))
     n, k = len(images), args.variants
     return out.reshape(n, k, *out.shape[1:]), augmenter.last_params
 
@@ -117,13 +116,13 @@ def draw(path, images, augmented, labels, params, title):
                 ax.set_title(describe(params, i * k + j - 1, sep="\n").replace("shift ", ""), fontsize=5.5,
                              linespacing=1.1)
     fig.suptitle(title, fontsize=9)
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend)
-    _, (x_test, t_test) = _common.load_data(args, flatten=False)
+    backend = backends.load_backend(args.backend)
+    _, (x_test, t_test) = data.load_data(args, flatten=False)
     images, labels = x_test[:args.samples], t_test[:args.samples]
 
     augmented, params = augment(backend, args, images)
@@ -149,4 +148,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -15,13 +15,15 @@ in the scratch backend runs about 50 s per 1000 images in float16 (two cores).
 So when the scratch backend evaluates deep_convnet the default is the first
 1000 test images (the output says so); --samples 10000 evaluates all of them.
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
 import sys
 import time
 
 import numpy as np
 
-import _common
+from toolkit import backends, cli, data, weights
+from toolkit.progress import add_progress_argument, progress_bar
 
 DESCRIPTION = """Evaluate a trained SimpleConvNet or DeepConvNet on MNIST test images twice:
 in float32 and in float16 (network built with dtype='float16': float16
@@ -37,32 +39,31 @@ DTYPES = ("float32", "float16")
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="ch08_half_precision.py", description=DESCRIPTION)
+    parser = cli.ArgumentParser(prog="ch08_half_precision.py", description=DESCRIPTION)
     parser.add_argument("--model", choices=sorted(CLASSES), required=True,
                         help="simple_convnet: chapter 7's SimpleConvNet; deep_convnet: chapter 8's DeepConvNet")
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="the trained parameters: the book's ch07_simple_convnet_params.npz / "
                              "ch08_deep_convnet_params.npz, its ch07/params.pkl / "
                              "ch08/deep_convnet_params.pkl (read safely), or what train.py saved")
-    parser.add_argument("--backend", choices=sorted(_common.BACKENDS) + ["both"], default="scratch",
+    parser.add_argument("--backend", choices=[*backends.CHOICES, "both"], default="scratch",
                         help="scratch: NumPy; torch: its PyTorch mirror; both: one row each, on the same "
                              "images (default scratch)")
-    parser.add_argument("--samples", type=_common.positive_int, default=None,
+    parser.add_argument("--samples", type=cli.positive_int, default=None,
                         help=f"evaluate the first N test images (default all {TEST_IMAGES}, but "
                              f"{SCRATCH_DEFAULT_SAMPLES['deep_convnet']} when the scratch backend runs "
                              "deep_convnet: NumPy float16 takes ~50 s per 1000 images there)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="images per forward pass (default 100)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
-    _common.add_data_arguments(parser, from_weights=True)
+    add_progress_argument(parser)
+    data.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
     if args.samples is not None and args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
-    args.backends = sorted(_common.BACKENDS) if args.backend == "both" else [args.backend]
-    _common.dataset_from_weights(args, args.weights)
+    args.backends = list(backends.CHOICES) if args.backend == "both" else [args.backend]
+    weights.dataset_from_weights(args, args.weights)
     args.dtype = "float32"  # what load_data reads; the float16 images are cast from it
     return args
 
@@ -81,21 +82,21 @@ def scores_of(network, x, batch_size, backend_name, label, progress=True):
     """The scores (N, 10) for images ``x`` in the network's dtype, batch by batch; and the seconds taken."""
     batches = []
     start = time.perf_counter()
-    with _common.no_grad(backend_name), _common.progress_bar(len(x), progress, unit="img", desc=label,
+    with backends.no_grad(backend_name), progress_bar(len(x), progress, unit="img", desc=label,
                                                              leave=False) as bar:
         for i in range(0, len(x), batch_size):
-            batches.append(_common.to_numpy(network.predict(x[i:i + batch_size])))
+            batches.append(backends.to_numpy(network.predict(x[i:i + batch_size])))
             bar.update(len(batches[-1]))
     return np.concatenate(batches), time.perf_counter() - start
 
 
 def evaluate(backend_name, args, images, t):
     """One table row: accuracies, changed predictions, score difference and timings of float32 vs float16."""
-    backend = _common.load_backend(backend_name)
+    backend = backends.load_backend(backend_name)
     scores, seconds = {}, {}
     for dtype in DTYPES:
         network = getattr(backend, CLASSES[args.model])(dtype=dtype, seed=0)  # initial weights overwritten
-        _common.load_weights(network, args.weights)
+        weights.load_weights(network, args.weights)
         scores[dtype], seconds[dtype] = scores_of(network, images[dtype], args.batch_size, backend_name,
                                                   f"{backend_name} {dtype}", not args.no_progress)
     y32, y16 = scores["float32"], scores["float16"]
@@ -124,9 +125,9 @@ def main(argv=None):
     args = parse_args(argv)
     n, note = default_samples(args)
     # a clear error before any output if the file holds another network's parameters
-    _common.check_weights_config(args.weights, {"model": args.model})
-    _common.load_weights(getattr(_common.load_backend("scratch"), CLASSES[args.model])(), args.weights)
-    _, (x_test, t_test) = _common.load_data(args, flatten=False)
+    weights.check_weights_config(args.weights, {"model": args.model})
+    weights.load_weights(getattr(backends.load_backend("scratch"), CLASSES[args.model])(), args.weights)
+    _, (x_test, t_test) = data.load_data(args, flatten=False)
     x32, t = x_test[:n], t_test[:n]
     images = {"float32": x32, "float16": x32.astype(np.float16)}
 
@@ -140,4 +141,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

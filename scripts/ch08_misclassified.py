@@ -8,13 +8,14 @@ are mostly digits a person would hesitate over too.
     misclassified: 203 of 10000
     saved runs/ch08_misclassified-scratch.png
 """
-import importlib.util
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
 import time
 
 import numpy as np
 
-import _common
+from toolkit import backends, cli, data, figures, paths, weights
+from toolkit.progress import add_progress_argument, progress_bar
 
 DESCRIPTION = """Run DeepConvNet with the given weights over the MNIST test images, print its
 accuracy, how many images it misclassifies and its most frequent mistakes, and
@@ -25,35 +26,33 @@ TEST_IMAGES = 10000
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="ch08_misclassified.py", description=DESCRIPTION)
-    _common.add_backend_argument(parser)
+    parser = cli.ArgumentParser(prog="ch08_misclassified.py", description=DESCRIPTION)
+    backends.add_backend_argument(parser)
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="DeepConvNet parameters: the book's ch08_deep_convnet_params.npz or its "
                              "ch08/deep_convnet_params.pkl (read safely), or what train.py --model "
                              "deep_convnet saved")
-    parser.add_argument("--max", type=_common.positive_int, default=20,
+    parser.add_argument("--max", type=cli.positive_int, default=20,
                         help="draw at most N misclassified images (default 20, as the book)")
-    parser.add_argument("--samples", type=_common.positive_int, default=TEST_IMAGES,
+    parser.add_argument("--samples", type=cli.positive_int, default=TEST_IMAGES,
                         help=f"evaluate the first N test images (default all {TEST_IMAGES})")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=100,
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100,
                         help="images per forward pass (default 100)")
     parser.add_argument("--out", metavar="PATH", default=None,
                         help="where to save the figure (default runs/ch08_misclassified-<backend>.png)")
-    parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bar on stderr (none is drawn without a terminal either)")
-    _common.add_data_arguments(parser, from_weights=True)
+    add_progress_argument(parser)
+    data.add_data_arguments(parser, from_weights=True)
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
     if args.samples > TEST_IMAGES:
         parser.error(f"--samples can be at most {TEST_IMAGES}, got {args.samples}")
-    if importlib.util.find_spec("matplotlib") is None:
-        parser.error("drawing needs matplotlib (pip install matplotlib)")
-    _common.dataset_from_weights(args, args.weights)
+    figures.require_matplotlib(parser)
+    weights.dataset_from_weights(args, args.weights)
     if args.out is None:
-        args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}{_common.dataset_suffix(args)}.png")
-    _common.check_output("--out", args.out)
-    _common.check_weights_config(args.weights, {"model": "deep_convnet"})
+        args.out = os.path.join("runs", f"ch08_misclassified-{args.backend}{data.dataset_suffix(args)}.png")
+    paths.check_output("--out", args.out)
+    weights.check_weights_config(args.weights, {"model": "deep_convnet"})
     args.dtype = "float32"  # what load_data reads
     return args
 
@@ -61,10 +60,10 @@ def predict_classes(network, x, batch_size, backend_name, progress=True):
     """argmax of the test-mode scores for every image, batch by batch (a progress bar on a terminal)."""
     classes = np.empty(len(x), dtype=np.int64)
     start = time.perf_counter()
-    with _common.no_grad(backend_name), _common.progress_bar(len(x), progress, unit="img") as bar:
+    with backends.no_grad(backend_name), progress_bar(len(x), progress, unit="img") as bar:
         for i in range(0, len(x), batch_size):
             scores = network.predict(x[i:i + batch_size], train_flg=False)
-            classes[i:i + batch_size] = _common.to_numpy(scores).argmax(axis=1)
+            classes[i:i + batch_size] = backends.to_numpy(scores).argmax(axis=1)
             bar.update(len(scores))
     return classes, time.perf_counter() - start
 
@@ -99,15 +98,15 @@ def draw(path, images, true, predicted, indices, total_wrong, title):
         axes[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center")
     shown = f"first {len(images)} of {total_wrong}" if len(images) < total_wrong else f"all {total_wrong}"
     fig.suptitle(f"{title}: {shown} misclassified\nabove each: predicted / true; below: test index")
-    _common.save_png(fig, path)
+    figures.save_png(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend)
+    backend = backends.load_backend(args.backend)
     network = backend.DeepConvNet(dtype="float32", seed=0)  # the initial weights are overwritten
-    _common.load_weights(network, args.weights)
-    _, (x_test, t_test) = _common.load_data(args, flatten=False)
+    weights.load_weights(network, args.weights)
+    _, (x_test, t_test) = data.load_data(args, flatten=False)
     x, t = x_test[:args.samples], t_test[:args.samples]
 
     predicted, seconds = predict_classes(network, x, args.batch_size, args.backend, not args.no_progress)
@@ -128,4 +127,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -3,9 +3,10 @@
     python scripts/evaluate.py --backend torch --model three_layer --weights ch03_sample_weight.npz
     accuracy: 0.9352
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
 
-import _common
+from toolkit import backends, cli, data, models, weights
 
 DESCRIPTION = """Load weights into a network and print its accuracy on the 10000 MNIST
 test images as 'accuracy: 0.xxxx'. Takes the book's published weights, as
@@ -18,31 +19,31 @@ from the file (an option that contradicts the file is an error)."""
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="evaluate.py", description=DESCRIPTION)
-    _common.add_backend_argument(parser)
-    _common.add_model_arguments(parser, trainable_only=False, from_weights=True)
+    parser = cli.ArgumentParser(prog="evaluate.py", description=DESCRIPTION)
+    backends.add_backend_argument(parser)
+    models.add_model_arguments(parser, trainable_only=False, from_weights=True)
     parser.add_argument("--weights", metavar="PATH", required=True,
                         help="the parameter file: an .npz, or one of the book's .pkl files (read safely)")
-    _common.add_data_arguments(parser, from_weights=True)
+    data.add_data_arguments(parser, from_weights=True)
     parser.set_defaults(weight_init_std=0.01, seed=0)  # the initial weights are overwritten by --weights
     args = parser.parse_args(argv)
     if not os.path.isfile(args.weights):
         parser.error(f"no weights file at {args.weights}")
-    args = _common.model_from_weights(args)
-    _common.check_model_options(parser, args)
+    args = weights.model_from_weights(args)
+    models.check_model_options(parser, args)
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    spec = _common.MODELS[args.model]
-    backend = _common.load_backend(args.backend)
-    network = spec.build(backend, args)
-    if not spec.takes_weight_file:
-        _common.load_weights(network, args.weights)
-    _, (x_test, t_test) = _common.load_data(args, spec.flatten)
+    config = models.ModelConfig.from_options(args)
+    backend = backends.load_backend(args.backend)
+    network = config.build(backend)
+    if not config.spec.takes_weight_file:
+        weights.load_weights(network, args.weights)
+    _, (x_test, t_test) = data.load_data(args, config.spec.flatten)
     print(f"accuracy: {network.accuracy(x_test, t_test):.4f}")
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -5,9 +5,10 @@ parameter the mean absolute difference of the two gradients. The book sees
 values around 1e-10 to 1e-13. ``--dtype float32`` shows why the check needs
 float64: the central differences then agree only to about 1e-3 (it warns).
 """
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import numpy as np
 
-import _common
+from toolkit import backends, cli, data
 
 DESCRIPTION = """Gradient check, as the book's ch05/gradient_check.py: TwoLayerNet(784, 50, 10)
 in float64 on the first training images; prints the mean |difference| per
@@ -22,20 +23,20 @@ PARAMS = ("W1", "b1", "W2", "b2")
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(prog="gradient_check.py", description=DESCRIPTION)
-    _common.add_backend_argument(parser)
+    parser = cli.ArgumentParser(prog="gradient_check.py", description=DESCRIPTION)
+    backends.add_backend_argument(parser)
     parser.add_argument("--activation", choices=["relu", "sigmoid"], default="relu",
                         help="hidden activation (default relu)")
-    parser.add_argument("--samples", type=_common.positive_int, default=3,
+    parser.add_argument("--samples", type=cli.positive_int, default=3,
                         help="how many training images (default 3, as in the book)")
-    parser.add_argument("--hidden-size", type=_common.positive_int, default=50,
+    parser.add_argument("--hidden-size", type=cli.positive_int, default=50,
                         help="hidden units (default 50, as in the book; smaller is faster)")
-    parser.add_argument("--seed", type=_common.non_negative_int, default=0,
+    parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of the initial weights (default 0)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                         help="parameter and image dtype (default float64: central differences in float32 "
                              "agree only to about 1e-3, and say so)")
-    _common.add_data_arguments(parser)
+    data.add_data_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -45,8 +46,8 @@ def mean_abs_diff(a, b):
 
 def main(argv=None):
     args = parse_args(argv)
-    backend = _common.load_backend(args.backend)
-    (x_train, t_train), _ = _common.load_data(args, flatten=True)
+    backend = backends.load_backend(args.backend)
+    (x_train, t_train), _ = data.load_data(args, flatten=True)
     if args.samples > len(x_train):
         raise ValueError(f"--samples {args.samples} exceeds the {len(x_train)} training images")
     x_batch, t_batch = x_train[:args.samples], t_train[:args.samples]
@@ -71,9 +72,9 @@ def main(argv=None):
               "autograd: network.numerical_gradient, one autograd pass over the whole loss; "
               "numeric: central differences (h=1e-4) of the scratch TwoLayerNet given the same weights")
         grad_autograd = network.numerical_gradient(x_batch, t_batch)
-        grad_backprop = {name: _common.to_numpy(g) for name, g in grad_backprop.items()}
-        twin = two_layer_net(scratch).load_params({n: _common.to_numpy(p) for n, p in network.params.items()})
-        columns = {"mean |backprop - autograd|": {n: _common.to_numpy(g) for n, g in grad_autograd.items()},
+        grad_backprop = {name: backends.to_numpy(g) for name, g in grad_backprop.items()}
+        twin = two_layer_net(scratch).load_params({n: backends.to_numpy(p) for n, p in network.params.items()})
+        columns = {"mean |backprop - autograd|": {n: backends.to_numpy(g) for n, g in grad_autograd.items()},
                    "mean |backprop - numeric|": twin.numerical_gradient(x_batch, t_batch)}
 
     header = "param | " + " | ".join(columns)
@@ -86,4 +87,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    cli.run_main(main)

@@ -16,26 +16,22 @@ of the book. The code shown is read from the imported objects
 from the parity suite's report (``DLFS_PARITY_REPORT=path.json``), never
 typed in. No JavaScript, nothing fetched: the site works offline and prints.
 """
-import difflib
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
-import shlex
 import shutil
-import subprocess
 import sys
 import time
 
-import _common
-from _catalog import CATALOG, by_name, section_key
-from _measured import load_report
+from toolkit.cli import ArgumentParser, positive_int, run_main
+from toolkit.paths import check_output
+from toolkit.site.catalog import find_component
+from toolkit.site.measured import DEFAULT_REPORT, load_report, missing_hint, run_tests
 
 DEFAULT_OUT = os.path.join("runs", "side_by_side")
-DEFAULT_REPORT = os.path.join("runs", "parity_report.json")
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTEST = ["-m", "pytest", "parity_tests", "-q", "-p", "no:cacheprovider"]
 
 
 def parse_args(argv=None):
-    parser = _common.ArgumentParser(
+    parser = ArgumentParser(
         description="Every component of the book in NumPy (scratch) beside its PyTorch mirror (reference) and the "
                     "book's own version (scratch.book), with the errors the parity suite measured: a static site, "
                     "or one component in the terminal.")
@@ -54,7 +50,7 @@ def parse_args(argv=None):
                         help="with --run-tests: more pytest arguments, one string (--pytest-args=-x, "
                              "--pytest-args \"-x -k Affine\"); if it names test files or folders, those run instead "
                              "of all of parity_tests")
-    parser.add_argument("--width", type=_common.positive_int, default=None,
+    parser.add_argument("--width", type=positive_int, default=None,
                         help="terminal mode: the line width (default: the terminal's)")
     parser.add_argument("--book", action="store_true",
                         help="terminal mode: the book's own version (scratch.book) on the right instead of PyTorch's")
@@ -68,66 +64,17 @@ def parse_args(argv=None):
     return parser, args
 
 
-def find_component(name):
-    """The catalog entry named ``name``; a ValueError listing the close matches if there is none."""
-    components = by_name()
-    if name in components:
-        return components[name]
-    folded = {key.lower(): key for key in components}
-    close = difflib.get_close_matches(name, list(components), n=5, cutoff=0.6)
-    if name.lower() in folded and folded[name.lower()] not in close:
-        close.insert(0, folded[name.lower()])
-    hint = f"; close matches: {', '.join(close)}" if close else ""
-    raise ValueError(f"unknown component {name!r}{hint} (python scripts/side_by_side.py builds the site, whose "
-                     "index lists them all)")
-
-
-def _names_tests(pytest_args):
-    """True if the extra pytest arguments name tests to run (a file, folder or node id that exists)."""
-    return any(not arg.startswith("-") and os.path.exists(os.path.join(REPO_ROOT, arg.split("::")[0]))
-               for arg in pytest_args)
-
-
-def run_tests(report, pytest_args):
-    """Run the parity suite writing ``report``; pytest's exit status. A ValueError if no report was written."""
-    extra = shlex.split(pytest_args or "")
-    command = [sys.executable, *PYTEST, *extra]
-    if _names_tests(extra):
-        command.remove("parity_tests")
-    path = os.path.abspath(report)
-    before = os.stat(path).st_mtime_ns if os.path.exists(path) else None
-    print(f"running the parity suite: DLFS_PARITY_REPORT={report} python {' '.join(command[1:])}", flush=True)
-    status = subprocess.run(command, cwd=REPO_ROOT, env={**os.environ, "DLFS_PARITY_REPORT": path}).returncode
-    after = os.stat(path).st_mtime_ns if os.path.exists(path) else None
-    if after is None or after == before:
-        raise ValueError(f"the parity suite (pytest exit status {status}) wrote no report to {report}; it writes "
-                         "one only when a test compared numbers (see pytest's output above)")
-    return status
-
-
-def missing_hint(report):
-    return (f"No report at {report}: run python scripts/side_by_side.py --run-tests (or "
-            f"DLFS_PARITY_REPORT={report} python -m pytest parity_tests), then build again.")
-
-
-def views_in_order():
-    import _source
-
-    components = sorted(CATALOG, key=lambda c: (c.chapter, section_key(c.section)))
-    return [_source.view(c) for c in components]
-
-
 def main():
     _, args = parse_args()
     report_path = args.report or DEFAULT_REPORT
     component = find_component(args.component) if args.component is not None else None
     out = args.out or DEFAULT_OUT
     if component is None:
-        _common.check_output("--out", os.path.join(out, "index.html"))
+        check_output("--out", os.path.join(out, "index.html"))
     if args.run_tests:
         if not report_path.endswith(".json"):
             raise ValueError(f"--report {report_path}: the parity suite writes its report only to a .json file")
-        _common.check_output("--report", report_path)
+        check_output("--report", report_path)
     elif args.report is not None and not os.path.isfile(args.report):
         raise ValueError(f"--report {args.report}: no such file; write it with python scripts/side_by_side.py "
                          f"--run-tests --report {args.report}, or leave --report out to build without numbers")
@@ -137,20 +84,19 @@ def main():
     hint = missing_hint(report_path)
 
     if component is not None:
-        import _source
-        import _terminal
+        from toolkit.site import source, terminal
 
         width = args.width or shutil.get_terminal_size((100, 24)).columns
-        lines = _terminal.render(_source.view(component), width, report, hint, book=args.book)
+        lines = terminal.render(source.view(component), width, report, hint, book=args.book)
         sys.stdout.reconfigure(errors="replace")
         print("\n".join(lines))
     else:
-        import _site
+        from toolkit.site import pages, source
 
         start = time.perf_counter()
-        views = views_in_order()
-        files = _site.write_site(out, views, report, hint)
-        index = os.path.join(out, _site.INDEX_NAME)
+        views = source.views_in_order()
+        files = pages.write_site(out, views, report, hint)
+        index = os.path.join(out, pages.INDEX_NAME)
         print(f"site written to {index} ({len(views)} component pages, {files} files) "
               f"in {time.perf_counter() - start:.1f} s")
         if report is None:
@@ -162,4 +108,4 @@ def main():
 
 
 if __name__ == "__main__":
-    _common.run_main(main)
+    run_main(main)

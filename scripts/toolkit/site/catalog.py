@@ -1,0 +1,224 @@
+"""The components of the book, as ``scripts/side_by_side.py`` shows them: name, chapter, section, kind, report labels.
+
+One ``Component`` per public class or function of ``scratch`` that has a
+mirror in ``reference`` worth reading side by side. ``NOT_COMPONENTS`` lists
+the other public names of ``scratch.__all__``, each with the reason it is not
+one (``scripts/tests/test_side_by_side.py`` checks that the two lists cover
+``scratch.__all__``).
+
+``labels`` are the parity report's component labels that measure the
+component: ``<test module without test_>.<TestClass without Test>``
+(``parity_report.component_of``), the module alone for module-level tests,
+or an explicit ``component=`` of ``assert_close``. ``label[Prefix]`` keeps
+only the label's quantities named ``Prefix`` or ``Prefix ...`` (the label
+``layers.ActivationLayers`` measures Relu and Sigmoid; ``[Relu]`` keeps
+'Relu forward', 'Relu dx'). ``book_labels`` measure the ``scratch.book``
+version. Section numbers are those the docstrings give, else the book's.
+
+Standard library only: nothing here imports NumPy or torch.
+"""
+import difflib
+import re
+from dataclasses import dataclass
+
+__all__ = ["CATALOG", "CHAPTERS", "KINDS", "NOT_COMPONENTS", "Component", "by_name", "find_component", "suggestions", "parse_label",
+           "section_key"]
+
+CHAPTERS = {
+    2: "Perceptrons",
+    3: "Neural networks",
+    4: "Training neural networks",
+    5: "Backpropagation",
+    6: "Training techniques",
+    7: "Convolutional neural networks",
+    8: "Deep learning",
+}
+
+KINDS = ("gate", "activation", "loss", "gradient", "layer", "optimizer", "initialization", "network",
+         "training", "convolution helper", "augmentation")
+
+_LABEL = re.compile(r"^([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)(?:\[([^\[\]]+)\])?$")
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component: its public name in ``scratch`` and ``reference`` and what the site says of it."""
+
+    name: str
+    chapter: int
+    section: str
+    title: str
+    kind: str
+    labels: tuple = ()
+    book_labels: tuple = ()
+
+    @property
+    def heading(self):
+        """'5.6.2 Affine'."""
+        return f"{self.section} {self.name}"
+
+
+def parse_label(text):
+    """'layers.ActivationLayers[Relu]' -> ('layers.ActivationLayers', 'Relu'); 'layers.Affine' -> (..., None)."""
+    match = _LABEL.match(text)
+    if not match:
+        raise ValueError(f"not a report label: {text!r} (expected module.Class or module.Class[Prefix])")
+    return match.group(1), match.group(2)
+
+
+def section_key(section):
+    """'5.6.2' -> (5, 6, 2), for sorting."""
+    return tuple(int(part) for part in section.split("."))
+
+
+def _c(name, section, title, kind, labels=(), book_labels=()):
+    return Component(name, int(section.split(".")[0]), section, title, kind, tuple(labels), tuple(book_labels))
+
+
+_OPTIMIZERS = "optimizers"
+_BOOK_OPTIMIZERS = "book_variants.Optimizers"
+
+CATALOG = (
+    # Chapter 2: perceptrons
+    _c("perceptron", "2.3.2", "A perceptron with weights and a bias", "gate", ["gates.Gates"]),
+    _c("AND", "2.3.2", "AND gate", "gate", ["gates.Gates"]),
+    _c("NAND", "2.3.3", "NAND gate", "gate", ["gates.Gates"]),
+    _c("OR", "2.3.3", "OR gate", "gate", ["gates.Gates"]),
+    _c("XOR", "2.5.2", "XOR as a two-layer perceptron", "gate", ["gates.Gates"]),
+    # Chapter 3: neural networks
+    _c("step_function", "3.2.2", "Step function", "activation", ["functions.Activations[step_function]"],
+       ["book_variants.Utilities"]),
+    _c("sigmoid", "3.2.4", "Sigmoid function", "activation", ["functions.Activations[sigmoid]"]),
+    _c("relu", "3.2.7", "ReLU function", "activation", ["functions.Activations[relu]"]),
+    _c("identity_function", "3.4.3", "Identity output function", "activation",
+       ["functions.Activations[identity_function]"]),
+    _c("softmax", "3.5.2", "Softmax, shifted by the maximum", "activation",
+       ["functions.Softmax", "properties.softmax"]),
+    _c("ThreeLayerNet", "3.6.2", "The 784-50-100-10 inference network", "network",
+       ["serialization.ThreeLayerNetBookWeights"]),
+    # Chapter 4: training
+    _c("sum_squared_error", "4.2.1", "Sum of squared errors", "loss", ["functions.SumSquaredError"]),
+    _c("cross_entropy_error", "4.2.2", "Cross-entropy error", "loss",
+       ["functions.CrossEntropyError", "properties.cross_entropy_error"], ["book_variants.SoftmaxWithLoss"]),
+    _c("numerical_diff", "4.3.1", "Numerical differentiation (central difference)", "gradient",
+       ["gradient.NumericalDiff", "gradient.central_difference"]),
+    _c("numerical_gradient", "4.4", "Numerical gradient", "gradient",
+       ["gradient.NumericalGradient", "gradient.central_difference"]),
+    _c("gradient_descent", "4.4.1", "Gradient descent", "gradient",
+       ["gradient.GradientDescent", "gradient.autograd", "gradient.central_difference"]),
+    # Chapter 5: backpropagation
+    _c("MulLayer", "5.4.1", "Multiplication layer", "layer", ["layers.MulAddLayers"]),
+    _c("AddLayer", "5.4.2", "Addition layer", "layer", ["layers.MulAddLayers"]),
+    _c("Relu", "5.5.1", "ReLU layer", "layer", ["layers.ActivationLayers[Relu]"]),
+    _c("Sigmoid", "5.5.2", "Sigmoid layer", "layer", ["layers.ActivationLayers[Sigmoid]"]),
+    _c("Affine", "5.6.2", "Fully connected (Affine) layer", "layer", ["layers.Affine"], ["book_variants.Affine"]),
+    _c("SoftmaxWithLoss", "5.6.3", "Softmax with cross-entropy loss", "loss",
+       ["layers.SoftmaxWithLoss", "properties.SoftmaxWithLoss"], ["book_variants.SoftmaxWithLoss"]),
+    _c("TwoLayerNet", "5.7.2", "The two-layer network, by backpropagation", "network",
+       ["two_layer_net.TwoLayerNet", "two_layer_net.central_difference", "training_parity.TrainingParity",
+        "training_parity.loss_curve", "training_parity.final_params"], ["book_variants.Networks"]),
+    # Chapter 6: training techniques
+    _c("SGD", "6.1.2", "Stochastic gradient descent", "optimizer", [f"{_OPTIMIZERS}[SGD]", "training_parity.SGD"],
+       [f"{_BOOK_OPTIMIZERS}[SGD]"]),
+    _c("Momentum", "6.1.4", "Momentum", "optimizer", [f"{_OPTIMIZERS}[Momentum]"], [f"{_BOOK_OPTIMIZERS}[Momentum]"]),
+    _c("Nesterov", "6.1.4", "Nesterov's accelerated gradient", "optimizer", [f"{_OPTIMIZERS}[Nesterov]"],
+       [f"{_BOOK_OPTIMIZERS}[Nesterov]"]),
+    _c("AdaGrad", "6.1.5", "AdaGrad", "optimizer", [f"{_OPTIMIZERS}[AdaGrad]"], [f"{_BOOK_OPTIMIZERS}[AdaGrad]"]),
+    _c("RMSprop", "6.1.5", "RMSprop", "optimizer", [f"{_OPTIMIZERS}[RMSprop]"], [f"{_BOOK_OPTIMIZERS}[RMSprop]"]),
+    _c("Adam", "6.1.6", "Adam", "optimizer", [f"{_OPTIMIZERS}[Adam]"], [f"{_BOOK_OPTIMIZERS}[Adam]"]),
+    _c("init_weight", "6.2.2", "Initial weights: fixed std, Xavier or He", "initialization", ["weight_init"]),
+    _c("BatchNormalization", "6.3", "Batch normalization layer", "layer",
+       ["batch_normalization.BatchNormalizationParity", "batch_normalization.out", "batch_normalization.dx",
+        "batch_normalization.dx_two_values_per_channel", "batch_normalization.dgamma", "batch_normalization.dbeta",
+        "batch_normalization.running_mean", "batch_normalization.running_var",
+        "batch_normalization.ScratchBackwardNumerically"], ["book_variants.BatchNormalization"]),
+    _c("MultiLayerNet", "6.4.2", "Fully connected network of any depth, with weight decay", "network",
+       ["multi_layer_net"], ["book_variants.RandomDraws"]),
+    _c("Dropout", "6.4.3", "Dropout layer", "layer", ["dropout.DropoutParity"], ["book_variants.Dropout"]),
+    _c("MultiLayerNetExtend", "6.4.3", "MultiLayerNet with batch norm and dropout", "network",
+       ["multi_layer_net"], ["book_variants.Networks"]),
+    _c("Trainer", "6.4.3", "Minibatch training with per-epoch accuracy", "training", ["trainer", "training_loop"],
+       ["book_scripts.BookScriptsOnScratchBook"]),
+    # Chapter 7: convolutional networks
+    _c("conv_output_size", "7.2.4", "Output size of a convolution (equation 7.1)", "convolution helper",
+       ["convnets.conv_output_size"],
+       ["book_variants.Utilities"]),
+    _c("im2col", "7.4.3", "im2col: image windows to matrix rows", "convolution helper",
+       ["util.Layout", "util.Parity[im2col]"], ["book_variants.Utilities"]),
+    _c("col2im", "7.4.3", "col2im: the way back, overlaps summed", "convolution helper",
+       ["util.Parity[col2im]", "properties.col2im"]),
+    _c("Convolution", "7.4.3", "Convolution layer", "layer",
+       ["convolution.ConvolutionParity", "properties.Convolution"],
+       ["book_scripts.BookScriptsOnScratchBook"]),
+    _c("Pooling", "7.4.4", "Max pooling layer", "layer", ["convolution.PoolingParity", "properties.Pooling"]),
+    _c("SimpleConvNet", "7.5", "The simple convolutional network", "network", ["convnets"],
+       ["book_variants.Networks"]),
+    # Chapter 8: deep learning
+    _c("DeepConvNet", "8.1.1", "The deep convolutional network", "network", ["convnets", "half_precision"],
+       ["book_variants.RandomDraws"]),
+    _c("affine", "8.1.1", "Rotate, scale and shift images (augmentation)", "augmentation",
+       ["augment.Affine", "augment.tv_affine"]),
+    _c("rotate", "8.1.1", "Rotate images", "augmentation", ["augment.tv_rotate"]),
+    _c("translate", "8.1.1", "Shift images", "augmentation", ["augment.tv_affine"]),
+    _c("scale", "8.1.1", "Zoom images", "augmentation", ["augment.tv_affine"]),
+    _c("crop", "8.1.1", "Pad and crop images", "augmentation", ["augment.Crop"]),
+    _c("hflip", "8.1.1", "Mirror images left-right", "augmentation", ["augment.HflipBrightness"]),
+    _c("brightness", "8.1.1", "Change the brightness of images", "augmentation",
+       ["augment.HflipBrightness", "augment.tv_brightness"]),
+    _c("Augmenter", "8.1.1", "Seeded random augmentation of minibatches", "augmentation", ["augment.Augmenter"]),
+    _c("LeNet", "8.2.1", "LeNet-5", "network", ["chapter8_networks"]),
+    _c("Tanh", "8.2.1", "Hyperbolic tangent layer (LeNet)", "layer", ["chapter8_layers.Tanh"]),
+    _c("Subsampling", "8.2.1", "LeNet's trained subsampling layer", "layer", ["chapter8_layers.Subsampling"]),
+    _c("AvgPooling", "8.2.1", "Average pooling layer", "layer", ["chapter8_layers.AvgPooling"]),
+    _c("AlexNet", "8.2.2", "A small AlexNet", "network", ["chapter8_alexnet_vgg[AlexNet]"]),
+    _c("LocalResponseNorm", "8.2.2", "Local response normalization (AlexNet)", "layer",
+       ["chapter8_layers.LocalResponseNorm"]),
+    _c("VGG", "8.2.3", "A small VGG", "network", ["chapter8_alexnet_vgg[VGG]"]),
+    _c("GoogLeNet", "8.2.3", "A small GoogLeNet (inception blocks)", "network", ["chapter8_googlenet"]),
+    _c("Concat", "8.2.3", "Concatenation of branches (inception)", "layer", ["chapter8_layers.Concat"]),
+    _c("GlobalAvgPooling", "8.2.3", "Global average pooling layer", "layer", ["chapter8_layers.GlobalAvgPooling"]),
+    _c("ResNet", "8.2.5", "A small ResNet", "network", ["chapter8_networks"]),
+    _c("Residual", "8.2.5", "The sum joining a residual block (ResNet)", "layer", ["chapter8_layers.Residual"]),
+)
+
+# Public classes and functions of scratch.__all__ that are not components, and why.
+NOT_COMPONENTS = {
+    "load_mnist": "data loader (file reading and downloading): no arithmetic to compare",
+    "load_fashion_mnist": "data loader (file reading and downloading): no arithmetic to compare",
+    "default_data_dir": "data loader helper: where the data sets are kept",
+    "save_params": "serialization helper: writes parameter files",
+    "load_params": "serialization helper: reads parameter files",
+    "load_config": "serialization helper: reads the configuration saved beside the weights",
+    "is_book_file": "serialization helper: tells the book's weight layout from this project's",
+    "write_atomically": "serialization helper: safe file writing",
+    "Network": "base class of the networks (accuracy, saving and loading); what a network uses of it is on its page",
+    "make_rng": "helper: a seeded NumPy generator",
+    "weight_init_scale": "reference reuses scratch's own function (the std of Xavier/He); init_weight calls it",
+    "draw_params": "reference reuses scratch's own function (the augmentation's random draw, shared on purpose)",
+}
+
+
+def by_name():
+    """{public name: Component}."""
+    return {component.name: component for component in CATALOG}
+
+
+def suggestions(name, names, most=5):
+    """The names of ``names`` a typo or a beginning ``name`` may mean, best first: the same name in other
+    letter cases, then those starting with ``name`` ('Conv': Convolution), then difflib's close matches."""
+    folded = name.lower()
+    same = [key for key in names if key.lower() == folded]
+    starting = sorted((key for key in names if key.lower().startswith(folded)), key=lambda key: (len(key), key))
+    close = difflib.get_close_matches(name, list(names), n=most, cutoff=0.6)
+    return list(dict.fromkeys([*same, *starting, *close]))[:most]
+
+
+def find_component(name):
+    """The catalog entry named ``name``; a ValueError listing the likely ones if there is none."""
+    components = by_name()
+    if name in components:
+        return components[name]
+    likely = suggestions(name, components)
+    hint = f"; close matches: {', '.join(likely)}" if likely else ""
+    raise ValueError(f"unknown component {name!r}{hint} (python scripts/side_by_side.py builds the site, whose "
+                     "index lists them all)")
