@@ -302,7 +302,7 @@ def test_book_trainer_prints_the_books_lines(capsys):
     assert final == accuracy_after(x_test, 6)
 
 
-def test_book_trainer_is_the_books_trainer(capsys):
+def test_book_trainer_is_the_books_trainer(capsys, monkeypatch):
     """The book's own common/trainer.py on the same network and seed: the same lines, calls and lists."""
     import importlib
     import os
@@ -311,14 +311,14 @@ def test_book_trainer_is_the_books_trainer(capsys):
     import scratch.book
     from conftest import book_code_file
 
-    root = os.path.dirname(os.path.dirname(book_code_file("common/trainer.py")))
+    # the book's code imports its package 'common' from the book's folder, which must be on the path
+    # for this test only; its modules are forgotten afterwards, so nothing later finds them
+    monkeypatch.syspath_prepend(os.path.dirname(os.path.dirname(book_code_file("common/trainer.py"))))
     before = set(sys.modules)
-    sys.path.insert(0, root)
     try:
         books = importlib.import_module("common.trainer")
     finally:
-        sys.path.remove(root)
-        for name in set(sys.modules) - before:  # the book's package 'common' must not shadow anything later
+        for name in set(sys.modules) - before:
             del sys.modules[name]
     runs = []
     for trainer_class in (books.Trainer, scratch.book.Trainer):

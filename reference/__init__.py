@@ -15,6 +15,7 @@ from . import local_response_norm
 from . import join
 from . import mnist
 from . import network_base
+from . import layer_network
 from . import optimizer
 from . import serialization
 from . import weight_init
@@ -32,7 +33,7 @@ from . import vgg
 from . import googlenet
 from . import augment
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -46,6 +47,7 @@ from .local_response_norm import *  # noqa: E402,F401,F403
 from .join import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
 from .network_base import *  # noqa: E402,F401,F403
+from .layer_network import *  # noqa: E402,F401,F403
 from .optimizer import *  # noqa: E402,F401,F403
 from .serialization import *  # noqa: E402,F401,F403
 from .weight_init import *  # noqa: E402,F401,F403

@@ -13,6 +13,9 @@ It prints the largest difference of the minibatch loss over all iterations
 and fails (exit 1) if the loss curves part by more than --tolerance
 (relative) at any iteration. The runs must have been made with the same
 options apart from the backend and the output paths.
+
+The same check proves the fast plug-ins equal to the readable layers over a
+whole run: train once with --readable, once without, and compare.
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os

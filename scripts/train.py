@@ -60,6 +60,10 @@ def parse_args(argv=None):
     parser.add_argument("--native-init", action="store_true",
                         help="torch backend: draw the initial weights with torch's own generator instead "
                              "of starting from the NumPy backend's weights for the seed")
+    parser.add_argument("--readable", action="store_true",
+                        help="scratch backend, convnets: train on the readable layers (im2col, one product, "
+                             "col2im; batch norm node by node) instead of the fast plug-ins of scratch.fast: "
+                             "the same numbers, more slowly")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seeds the weight initialisation and the minibatch draws (default 0)")
     parser.add_argument("--augment", action="store_true",
@@ -105,6 +109,10 @@ def parse_args(argv=None):
     spec = models.MODELS[args.model]
     models.check_model_options(parser, args)
     training.check_augment_options(parser, args, spec)
+    if args.readable and args.backend != "scratch":
+        parser.error("--readable chooses among the NumPy layers: it needs --backend scratch")
+    if args.readable and spec.flatten:
+        parser.error(f"--readable: --model {args.model} has no convolution, pooling or batch norm to choose")
     args.optimizer = args.optimizer or spec.optimizer
     args.lr = args.lr or spec.lr
     args.eval_samples = args.eval_samples or spec.eval_samples
@@ -162,7 +170,7 @@ def main(argv=None):
     if late:
         raise ValueError(f"--lr-decay-at {late[0]:g} is at or past the end of training "
                          f"({iters_num / iter_per_epoch:g} epochs): the rate would never change there")
-    print(f"{args.model} ({args.backend} backend, {args.dtype}{data.dataset_suffix(args).replace('-', ', ')}): "
+    print(f"{args.model} ({args.backend} backend{', readable layers' if args.readable else ''}, {args.dtype}{data.dataset_suffix(args).replace('-', ', ')}): "
           f"{iters_num} iterations, "
           f"batch {args.batch_size}, {OPTIMIZERS[args.optimizer]} lr {args.lr}, {train_size} training images, "
           f"{iter_per_epoch:g} iterations per epoch, seed {args.seed}{training.augment_summary(args)}")

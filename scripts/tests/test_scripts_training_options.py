@@ -303,3 +303,33 @@ def test_a_decay_after_the_last_update_is_refused(tmp_path):
                         "--no-progress", "--save", tmp_path / "w.npz")
     assert_usage_error(result, "--lr-decay-at 1 is at or past the end of training")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--model", "simple_convnet", "--readable", "--backend", "torch"], "--readable chooses among the NumPy layers"),
+    (["--model", "two_layer", "--readable"], "--model two_layer has no convolution, pooling or batch norm"),
+])
+def test_readable_needs_the_numpy_backend_and_a_convnet(args, words):
+    assert_usage_error(run_script("train.py", *args), words)
+
+
+@requires_mnist
+def test_readable_and_fast_layers_train_the_same_epoch(tmp_path):
+    """One epoch of SimpleConvNet in float64 (2000 images, 20 updates), on the readable layers and on the
+    fast plug-ins: compare_runs.py finds the same loss at every iteration and the same accuracies."""
+    common = ["--model", "simple_convnet", "--dtype", "float64", "--epochs", "1", "--train-limit", "2000",
+              "--eval-samples", "500", "--no-progress", "--no-plot"]
+    readable = succeeded(run_script("train.py", *common, "--readable", "--save", tmp_path / "readable.npz",
+                                    timeout=300))
+    fast = succeeded(run_script("train.py", *common, "--save", tmp_path / "fast.npz", timeout=300))
+    assert "scratch backend, readable layers, float64" in readable.splitlines()[0]
+    assert "readable" not in fast.splitlines()[0]
+    histories = [strict_json(tmp_path / f"{name}.json") for name in ("readable", "fast")]
+    assert histories[0]["options"]["readable"] is True and histories[1]["options"]["readable"] is False
+    assert len(histories[0]["loss"]) == 20
+    stdout = succeeded(run_script("compare_runs.py", tmp_path / "readable.json", tmp_path / "fast.json",
+                                  "--tolerance", "1e-12"))
+    assert "scratch (readable) vs scratch" in stdout
+    assert "the loss curves agree within 1e-12 (relative) at every iteration" in stdout
+    assert histories[0]["train_acc"] == histories[1]["train_acc"]
+    assert histories[0]["test_acc"] == histories[1]["test_acc"]

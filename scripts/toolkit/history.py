@@ -16,9 +16,10 @@ from . import backends, figures, paths, weights
 __all__ = ["save_history", "load_history", "IGNORED_OPTIONS", "check_same_training", "differences",
            "plot_comparison", "backend_label"]
 
-# Options that may differ between two runs of the same training: where the files went, and how it ran.
+# Options that may differ between two runs of the same training: where the files went, and how it ran
+# (--readable: the readable layers instead of the fast plug-ins, which compute the same numbers).
 IGNORED_OPTIONS = {"backend", "save", "plot", "history", "threads", "no_progress", "no_plot", "data_dir",
-                   "download"}
+                   "download", "readable"}
 
 
 def save_history(args, iters_num, losses, epochs, train_acc, test_acc, seconds, elapsed):
@@ -96,5 +97,9 @@ def plot_comparison(path, first, second, labels):
 
 
 def backend_label(history, path):
-    """The backend a history ran on (its file name for a history without one)."""
-    return history["options"].get("backend") or os.path.basename(path)
+    """The backend a history ran on, 'scratch (readable)' on the readable layers (its file name for a
+    history without one)."""
+    backend = history["options"].get("backend")
+    if not backend:
+        return os.path.basename(path)
+    return f"{backend} (readable)" if history["options"].get("readable") else backend

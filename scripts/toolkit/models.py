@@ -28,6 +28,8 @@ class ModelConfig:
     model: a name of ``MODELS``. hidden_size, activation: two_layer's. channels: the three stages
     of VGG and ResNet (None: ``DEFAULT_CHANNELS``). weight_init_std: two_layer's initial scale.
     weights: the file a network that reads its own weights (three_layer) is built from.
+    readable: the convnets are built from the readable layers (``readable=True``: the book's algorithm)
+    instead of the fast plug-ins of scratch.fast; the same numbers, slower.
     """
 
     model: str = "two_layer"
@@ -38,6 +40,7 @@ class ModelConfig:
     seed: int = 0
     weight_init_std: float = 0.01
     weights: str | None = None
+    readable: bool = False
 
     @classmethod
     def from_options(cls, options, **overrides):
@@ -97,7 +100,7 @@ def _convnet(class_name, summary, build=None, **options):
     unless ``build`` says otherwise."""
     if build is None:
         def build(backend, c):
-            return getattr(backend, class_name)(dtype=c.dtype, seed=c.seed)
+            return getattr(backend, class_name)(dtype=c.dtype, seed=c.seed, readable=c.readable)
     return ModelSpec(build=build, flatten=False, optimizer="adam", lr=0.001, eval_samples=1000, summary=summary,
                      **options)
 
@@ -129,7 +132,8 @@ MODELS = {
     "resnet": _convnet(
         "ResNet", "a small ResNet (He et al. 2016) of chapter 8: conv 16 - 3 residual blocks (16, 32, 64 "
                   "channels) with batch norm - global average pooling - affine (Adam, lr 0.001)",
-        build=lambda backend, c: backend.ResNet(channels=c.stage_channels, dtype=c.dtype, seed=c.seed),
+        build=lambda backend, c: backend.ResNet(channels=c.stage_channels, dtype=c.dtype, seed=c.seed,
+                                                  readable=c.readable),
         shape_options=("channels",), slow=True),
     "alexnet": _convnet(
         "AlexNet", "a small AlexNet (Krizhevsky et al. 2012) of chapter 8: conv - relu - LRN - overlapping max "
@@ -138,7 +142,7 @@ MODELS = {
         "VGG", "a small VGG (Simonyan and Zisserman 2015) of chapter 8: 3 stages of two 3x3 convs and a max "
                "pool (16, 32, 64 channels), affine 256 - dropout - affine (Adam, lr 0.001)",
         build=lambda backend, c: backend.VGG(stages=tuple((n, n) for n in c.stage_channels), dtype=c.dtype,
-                                             seed=c.seed),
+                                             seed=c.seed, readable=c.readable),
         shape_options=("channels",), slow=True),
     "googlenet": _convnet(
         "GoogLeNet", "a small GoogLeNet (Szegedy et al. 2015) of chapter 8: conv stem - 2 inception blocks "

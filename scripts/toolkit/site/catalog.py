@@ -192,6 +192,8 @@ NOT_COMPONENTS = {
     "is_book_file": "serialization helper: tells the book's weight layout from this project's",
     "write_atomically": "serialization helper: safe file writing",
     "Network": "base class of the networks (accuracy, saving and loading); what a network uses of it is on its page",
+    "LayerNetwork": "base class of chapter 8's networks (predict, loss, accuracy, gradient); shown on their pages",
+    "takes_train_flg": "helper of LayerNetwork: which layers take train_flg (dropout, batch norm, residual blocks)",
     "make_rng": "helper: a seeded NumPy generator",
     "weight_init_scale": "reference reuses scratch's own function (the std of Xavier/He); init_weight calls it",
     "draw_params": "reference reuses scratch's own function (the augmentation's random draw, shared on purpose)",
