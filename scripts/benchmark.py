@@ -1,8 +1,11 @@
-"""Time a training step and a test-set inference of each network three ways: scratch, reference, plain.
+"""Time a training step and a test-set inference of each network four ways: scratch, readable, reference, plain.
 
-The three sides, each the same network from the same weights on the same data:
+The four sides, each the same network from the same weights on the same data:
 
-* ``scratch``: this project's NumPy backend (``scratch/``), the subject of the book;
+* ``scratch``: this project's NumPy backend (``scratch/``), the subject of the book, on the fast
+  plug-ins (``scratch/fast/``) that the networks use by default;
+* ``readable``: the same on the readable layers (``readable=True``: im2col, one product, col2im;
+  batch norm node by node), what the fast plug-ins buy shown by the two ratios side by side;
 * ``reference``: this project's PyTorch backend (``reference/``), which mirrors the book's
   layer-by-layer forward API (its ``gradient`` is one autograd pass over the whole network, as
   ``loss.backward()``; ``layerwise_gradient`` keeps the book's loop), as ``--backend torch`` trains;
@@ -17,8 +20,8 @@ the other side), keeps one side's caches and allocator state out of the other's 
 lets each process measure its own peak memory. The worker times ``--warmup`` untimed steps, then
 ``--repeats`` timed steps, and reports their median; inference over ``--inference-images``
 test-sized images is timed the same way (1 warm-up, 3 timed passes). That is one round; the
-``--rounds`` rounds alternate the sides (round r runs scratch, reference, plain in turn), so all
-three see the same machine load, and each side's result is the median of its per-round medians.
+``--rounds`` rounds alternate the sides (round r runs scratch, readable, reference, plain in turn),
+so all four see the same machine load, and each side's result is the median of its per-round medians.
 
     python scripts/benchmark.py                      # float32, batch 100, 2 threads, all the networks
     python scripts/benchmark.py --models simple_convnet --rounds 5 --json runs/benchmark.json
@@ -33,10 +36,11 @@ from toolkit.cli import ArgumentParser, fail
 from toolkit.paths import check_output, write_text
 
 DESCRIPTION = """Benchmark one training step (forward, backward, optimizer update; TwoLayerNet with
-SGD, the others with Adam) and inference over test-sized images of each network in three sides:
-scratch (NumPy), reference (this project's torch backend) and plain PyTorch (torch.nn, one
-loss.backward(), torch.optim). Each side runs in its own process with --threads threads, in
-alternating rounds; prints the median milliseconds and the ratios scratch/plain and reference/plain."""
+SGD, the others with Adam) and inference over test-sized images of each network in four sides:
+scratch (NumPy on the fast plug-ins, the default), readable (NumPy on the readable layers), reference
+(this project's torch backend) and plain PyTorch (torch.nn, one loss.backward(), torch.optim). Each side
+runs in its own process with --threads threads, in alternating rounds; prints the median milliseconds
+and the ratios scratch/plain, readable/plain and reference/plain."""
 
 
 def parse_args(argv=None):

@@ -22,6 +22,7 @@ import pytest
 import reference
 import scratch
 import scratch.book
+import scratch.fast
 from .script_support import ONE_THREAD, REPO_ROOT, assert_usage_error, run_script, succeeded, \
     unwritable_folder
 from toolkit.site import catalog
@@ -383,6 +384,43 @@ def test_terminal_shows_both_sides_within_the_width(report):
                for left, right in pairs), stdout
     assert any("x @ self.W.T" in left for left, _ in pairs) and any("F.linear" in right for _, right in pairs)
     assert report[1]["measured_at"] in stdout and "largest relative error" in stdout
+
+
+def test_terminal_shows_im2col_beside_conv2d_and_the_fast_plug_in(report):
+    """The readable convolution (im2col, one product, col2im) beside F.conv2d; the fast plug-in after them."""
+    stdout = succeeded(run_script("side_by_side.py", "Convolution", "--width", "120", "--report", report[0]))
+    rows = {}  # method -> (left column, right column)
+    for chunk in re.split(r"^-- ", stdout, flags=re.MULTILINE)[1:]:
+        method, body = chunk.split(" ", 1)
+        lines = body.splitlines()[1:]  # a right column that ends first leaves lines without " | "
+        rows[method] = ("\n".join(line[:58] for line in lines), "\n".join(line[61:] for line in lines))
+    assert "im2col(" in rows["forward"][0] and "F.conv2d(" in rows["forward"][1], rows["forward"]
+    assert "col2im(" in rows["backward"][0] and "backprop(" in rows["backward"][1], rows["backward"]
+    assert "Fast plug-in: scratch.fast.convolution.Convolution" in stdout
+    assert re.search(r"\d -> \d+\.\d ms", stdout), stdout
+
+
+def test_the_fast_plug_ins_have_their_own_section(pages):
+    """Every class of scratch.fast has a section on its component's page: what it changes, the
+    milliseconds it buys, the code of each method it overrides; components without one have none."""
+    pages_by_name = component_pages(pages)
+    for name, page in pages_by_name.items():
+        section = page.find("section", "fast")
+        if name not in scratch.fast.__all__:
+            assert section is None, f"{name} has a fast section but no plug-in"
+            continue
+        fast = getattr(scratch.fast, name)
+        assert section is not None, f"{name}: no section for {fast.__module__}.{name}"
+        assert f"{fast.__module__}.{name}" in section.find("h2").text()
+        assert inspect.getdoc(fast).splitlines()[0] in section.find("div", "changes").text()
+        items = [item.text() for item in section.find("ul", "measured-ms").find_all("li")]
+        assert items and all(re.search(r"\d ms", text) for text in items), (name, items)
+        shown = {pre.attrs["data-origin"].rsplit(".", 1)[-1] for pre in section.find_all("pre")
+                 if "data-origin" in pre.attrs}
+        methods = {method for method, value in vars(fast).items()
+                   if inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod))}
+        assert shown == methods, (name, shown)
+    assert set(scratch.fast.__all__) <= set(pages_by_name)
 
 
 def test_run_tests_writes_the_report_then_shows_it(tmp_path):

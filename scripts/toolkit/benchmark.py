@@ -22,11 +22,13 @@ __all__ = ["MODELS", "SIDES", "RATIOS", "pin_threads", "build", "optimizer_of", 
 # A new network needs its entry in toolkit.models and its plain twin in toolkit.plain_torch.NETWORKS.
 MODELS = trainable_models()
 SIDES = {
-    "scratch": "NumPy backend (scratch/)",
+    "scratch": "NumPy backend (scratch/, on the fast plug-ins of scratch/fast/: the networks' default)",
+    "readable": "NumPy backend on the readable layers (readable=True: im2col, col2im, batch norm node by node)",
     "reference": "this project's torch backend (reference/: the book's layers, one autograd pass)",
     "plain": "plain PyTorch (scripts/toolkit/plain_torch.py: torch.nn, one loss.backward(), torch.optim)",
 }
-RATIOS = {"scratch/plain": "scratch", "reference/plain": "reference"}  # ratio name -> numerator side
+RATIOS = {"scratch/plain": "scratch", "readable/plain": "readable",  # ratio name -> numerator side
+          "reference/plain": "reference"}
 INFERENCE_REPEATS = 3  # timed passes over the test images per worker (after one warm-up pass)
 COMMAND = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmark.py")
 
@@ -39,9 +41,10 @@ def pin_threads(threads):
 
 # ---------------------------------------------------------------- the three sides (in a worker)
 
-def build(backend, model, dtype, seed=0):
-    """``model`` (a name of ``MODELS``) as built by ``backend``, its default shape, in ``dtype``."""
-    return ModelConfig(model, dtype=dtype, seed=seed).build(backend)
+def build(backend, model, dtype, seed=0, readable=False):
+    """``model`` (a name of ``MODELS``) as built by ``backend``, its default shape, in ``dtype``
+    (``readable``: a convnet on the readable layers; two_layer has none to choose)."""
+    return ModelConfig(model, dtype=dtype, seed=seed, readable=readable and not ALL_MODELS[model].flatten).build(backend)
 
 
 def optimizer_of(model):
@@ -68,9 +71,11 @@ def make_step(backend, network, model, x, t):
     return step
 
 
-def book_side(backend, model, dtype, x, t, seed_network):
-    """(train step, inference) of a scratch or reference network with ``seed_network``'s weights."""
-    network = seed_network if backend.__name__ == "scratch" else build(backend, model, dtype)
+def book_side(backend, model, dtype, x, t, seed_network, readable=False):
+    """(train step, inference) of a scratch or reference network with ``seed_network``'s weights
+    (``readable``: scratch's network on the readable layers)."""
+    mine = backend.__name__ == "scratch" and not readable
+    network = seed_network if mine else build(backend, model, dtype, readable=readable)
     if network is not seed_network:
         network.load_params(seed_network.params)
     return make_step(backend, network, model, x, t), network.accuracy
@@ -155,7 +160,7 @@ def run_worker(args):
     import scratch
     model, side = args.worker
     versions = {"python": platform.python_version(), "numpy": np.__version__}
-    if side != "scratch":  # the scratch worker never loads torch: its process holds NumPy alone
+    if side in ("reference", "plain"):  # the NumPy workers never load torch: their process holds NumPy alone
         import torch
         torch.set_num_threads(args.threads)
         versions["torch"] = torch.__version__
@@ -168,8 +173,8 @@ def run_worker(args):
     if side == "plain":
         step, inference = plain_side(model, args.dtype, x, t, seed_network)
     else:
-        backend = scratch if side == "scratch" else __import__("reference")
-        step, inference = book_side(backend, model, args.dtype, x, t, seed_network)
+        backend = __import__("reference") if side == "reference" else scratch
+        step, inference = book_side(backend, model, args.dtype, x, t, seed_network, readable=side == "readable")
     reset_peak_memory()
     before = memory_kib("VmRSS")
     result = {"step_ms": median_ms(step, repeats_for(model, args.repeats), args.warmup), "versions": versions}
@@ -200,7 +205,7 @@ def run_in_worker(args, model, side):
 
 
 def time_model(args, model, versions):
-    """All rounds of one model; its result row. Round r runs scratch, reference, plain in turn."""
+    """All rounds of one model; its result row. Round r runs scratch, readable, reference, plain in turn."""
     per_round = {side: [] for side in SIDES}
     for r in range(1, args.rounds + 1):
         for side in SIDES:
@@ -232,10 +237,12 @@ def benchmark(args):
 
 def print_table(report):
     print("plain = the same network in plain PyTorch (torch.nn, one loss.backward(), torch.optim), "
-          "reference = this project's torch backend, scratch = NumPy; each in its own process")
-    memory = "  peak MiB scratch/reference/plain" if any("peak_mib" in r for r in report["results"]) else ""
-    header = (f"{'model':<15} {'timing':<16} {'scratch ms':>11} {'reference ms':>12} {'plain ms':>10} "
-              f"{'scratch/plain':>13} {'reference/plain':>15}{memory}")
+          "reference = this project's torch backend, scratch = NumPy on the fast plug-ins (the default), "
+          "readable = NumPy on the readable layers; each in its own process")
+    memory = ("  peak MiB scratch/readable/reference/plain" if any("peak_mib" in r for r in report["results"])
+              else "")
+    header = (f"{'model':<15} {'timing':<16} {'scratch ms':>11} {'readable ms':>12} {'reference ms':>12} "
+              f"{'plain ms':>10} {'scratch/plain':>13} {'readable/plain':>14} {'reference/plain':>15}{memory}")
     print(header)
     print("-" * len(header))
     for r in report["results"]:
@@ -252,8 +259,9 @@ def print_table(report):
 
 
 def row_line(model, timing, ms, ratio, mib=None):
-    line = (f"{model:<15} {timing:<16} {ms['scratch']:11.2f} {ms['reference']:12.2f} {ms['plain']:10.2f} "
-            f"{ratio['scratch/plain']:12.2f}x {ratio['reference/plain']:14.2f}x")
+    line = (f"{model:<15} {timing:<16} {ms['scratch']:11.2f} {ms['readable']:12.2f} {ms['reference']:12.2f} "
+            f"{ms['plain']:10.2f} {ratio['scratch/plain']:12.2f}x {ratio['readable/plain']:13.2f}x "
+            f"{ratio['reference/plain']:14.2f}x")
     if mib:
-        line += f"  {mib['scratch']:.1f} / {mib['reference']:.1f} / {mib['plain']:.1f}"
+        line += "  " + " / ".join(f"{mib[side]:.1f}" for side in ("scratch", "readable", "reference", "plain"))
     return line

@@ -76,6 +76,9 @@ tbody.chapter th { background: #f3f3f3; font-size: 1rem; padding-top: 0.5rem; }
 .title { color: #444; }
 .table-note { font-size: 0.8rem; color: #555; margin-top: -0.6rem; }
 .notes .where { font-size: 0.8rem; color: #555; margin: 0.6rem 0 0.15rem; }
+.fast .changes pre, .fast-method pre { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 4px;
+                                       padding: 0.5rem 0.7rem; }
+.fast ul.measured-ms li { margin-bottom: 0.3rem; }
 .notes pre + pre { margin-top: 0.3rem; }
 @media (max-width: 760px) { .column-heads, .columns { grid-auto-flow: row; } .column-heads { position: static; }
   table.index { display: block; overflow-x: auto; } }
@@ -239,6 +242,27 @@ def _notes_section(view):
     return f'<section class="notes"><h2>How the book differs</h2>{items}</section>'
 
 
+def _fast_section(view):
+    """The fast plug-in, where there is one: what it changes, what it buys, its own methods' code."""
+    fast = view.fast
+    if fast is None:
+        return ""
+    name = f"{fast.obj.__module__}.{fast.obj.__qualname__}"
+    measured = "".join(f"<li>{esc(text)}</li>" for text in fast.measured) or "<li>(no measurement given)</li>"
+    methods = "".join(
+        f'<section class="fast-method"><h3>{esc(row.name)}</h3><p class="origin">{esc(row.cells["fast"].origin)}</p>'
+        f'<pre class="highlight" data-origin="{esc(row.cells["fast"].origin)}">'
+        f'{highlight(textwrap.dedent(row.cells["fast"].text).rstrip(chr(10)), _LEXER, _FORMATTER).rstrip(chr(10))}'
+        f"</pre></section>" for row in fast.methods)
+    return (f'<section class="fast" id="fast"><h2>The fast plug-in: {esc(name)}</h2>'
+            f"<p>The networks compute with this subclass of the readable layer above by default "
+            f"(<code>readable=True</code> builds the readable one); the parity suite proves the two equal. "
+            f"Source: {esc(_source_file(fast.obj))}.</p>"
+            f'<div class="changes"><h3>What it changes</h3><pre>{esc(fast.changes)}</pre></div>'
+            f'<h3>What it buys</h3><ul class="measured-ms">{measured}</ul>'
+            f"<h3>Its code (the methods it overrides)</h3>{methods}</section>")
+
+
 def _page(view, report, missing_hint, previous, following):
     c = view.component
     nav = [f'<a href="{INDEX_NAME}">All components</a>']
@@ -256,6 +280,7 @@ def _page(view, report, missing_hint, previous, following):
         f'<p class="book-status {esc(view.book_status)}">{esc(view.book_line)}'
         f'{" It is the third column." if view.book_status == "own" else ""}</p>',
         _code_section(view),
+        _fast_section(view),
         _numbers_section(view, report, missing_hint),
         _notes_section(view),
     ]

@@ -5,7 +5,9 @@ its ``scratch`` object (NumPy), ``reference`` object (PyTorch) and, where
 ``scratch.book`` has its own, the book's; the rows of code (the class header
 with its docstring, then one row per method, the same method of every side on
 the same row); the formula (the first paragraph of the scratch docstring); and
-the docstring paragraphs that say how the book differs.
+the docstring paragraphs that say how the book differs; and, where
+``scratch.fast`` has a faster subclass of the readable layer, that plug-in:
+what it changes, what it buys in milliseconds, its own methods.
 
 A row holds each side's method: its own (defined in the class body), else the
 one it inherits from a class of the project (shown with the class it comes
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .catalog import CATALOG, section_key
 
-__all__ = ["SIDES", "SIDE_TITLES", "Cell", "Row", "View", "view", "views_in_order"]
+__all__ = ["SIDES", "SIDE_TITLES", "Cell", "Row", "Fast", "View", "view", "views_in_order"]
 
 SIDES = ("scratch", "reference", "book")
 SIDE_TITLES = {"scratch": "NumPy (scratch)", "reference": "PyTorch (reference)", "book": "The book (scratch.book)"}
@@ -52,6 +54,18 @@ class Row:
 
 
 @dataclass
+class Fast:
+    """A component's fast plug-in (``scratch.fast``), shown in a section of its own: the class, what it
+    changes (its docstring), what it buys (each measurement its docstrings and comments give, in
+    milliseconds) and the code of the methods it overrides."""
+
+    obj: object
+    changes: str
+    measured: list             # [paragraph], each naming milliseconds
+    methods: list              # [Row] with one cell, side 'fast'
+
+
+@dataclass
 class View:
     component: object
     objects: dict              # side -> the object shown ('book' only where scratch.book has its own)
@@ -60,6 +74,7 @@ class View:
     rows: list
     formula: str
     notes: list                # [(where, paragraph)]
+    fast: Fast | None = None   # where scratch.fast has a faster subclass of the component
 
 
 def _qualname(obj):
@@ -277,6 +292,36 @@ def _notes(component, objects, formula):
     return found
 
 
+_MILLISECONDS = re.compile(r"\d ms\b")
+
+
+def _comment_blocks(source):
+    """The runs of consecutive comment lines in ``source``, each joined into one paragraph."""
+    blocks, current = [], []
+    for line in source.splitlines() + [""]:
+        text = line.strip()
+        if text.startswith("#"):
+            current.append(text.lstrip("#").strip())
+            continue
+        if current:
+            blocks.append(" ".join(current))
+            current = []
+    return blocks
+
+
+def _fast(name, readable):
+    """The ``Fast`` of the component, if ``scratch.fast`` has a subclass of the readable ``readable``."""
+    fast = getattr(importlib.import_module("scratch.fast"), name, None)
+    if not (inspect.isclass(fast) and inspect.isclass(readable) and issubclass(fast, readable)):
+        return None
+    _, methods, _ = _class_parts(fast)
+    module_doc = inspect.cleandoc(inspect.getmodule(fast).__doc__ or "")
+    texts = _paragraphs(inspect.getdoc(fast)) + _comment_blocks(inspect.getsource(fast)) + _paragraphs(module_doc)
+    measured = [" ".join(text.split()) for text in texts if _MILLISECONDS.search(text)]
+    rows = [Row(method, {"fast": Cell(text, f"{_qualname(fast)}.{method}")}) for method, text in methods.items()]
+    return Fast(fast, inspect.getdoc(fast) or "", list(dict.fromkeys(measured)), rows)
+
+
 def view(component):
     """The ``View`` of a catalog ``Component``: its objects, rows of code, formula and book notes."""
     packages = {side: importlib.import_module(package) for side, package in _PACKAGES.items()}
@@ -296,7 +341,8 @@ def view(component):
     else:
         rows = _function_rows(objects, component.name)
     formula = _formula(objects["scratch"])
-    return View(component, objects, status, line, rows, formula, _notes(component, objects, formula))
+    return View(component, objects, status, line, rows, formula, _notes(component, objects, formula),
+                _fast(component.name, objects["scratch"]))
 
 
 def views_in_order():

@@ -96,5 +96,18 @@ def render(view, width, report, missing_hint, book=False):
         left, other = _cell(row.cells.get("scratch"), col), _cell(row.cells.get(right), col)
         for a, b in zip_longest(left, other, fillvalue=""):
             lines.append(f"{a:<{col}}{SEPARATOR}{b}".rstrip())
-    lines += ["-" * width] + _numbers(view, report, missing_hint, width)
+    lines += ["-" * width] + _fast_lines(view, width) + _numbers(view, report, missing_hint, width)
     return lines
+
+
+def _fast_lines(view, width):
+    """The fast plug-in in a few lines: its name and what it buys (its code is on the site's page)."""
+    fast = view.fast
+    if fast is None:
+        return []
+    name = f"{fast.obj.__module__}.{fast.obj.__qualname__}"
+    lines = _prose(f"Fast plug-in: {name}, what the networks compute with by default (readable=True: the "
+                   f"code above). Its code and what it changes are on the site's page. What it buys:", width)
+    for text in fast.measured:
+        lines += _prose(f"* {text}", width, indent="  ")
+    return lines + ["-" * width]
