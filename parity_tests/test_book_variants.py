@@ -140,6 +140,21 @@ class TestDropout(unittest.TestCase):
         np.testing.assert_array_equal(out, (np.random.rand(50, 40) > 0.3).astype(float))
 
 
+    def test_ratios_zero_and_one_and_float32(self):
+        """p = 0 keeps everything (and x * 1 at test time); p = 1 drops everything and multiplies by 0 at
+        test time (-0.0 for negatives, as x * 0); float32 stays float32 both ways."""
+        x = np.array([1.5, -2.0, 0.0], np.float32)
+        for train_flg in (True, False):
+            keep = book.Dropout(0.0)
+            np.testing.assert_array_equal(keep.forward(x, train_flg), x)
+            np.testing.assert_array_equal(keep.backward(np.ones(3, np.float32)), np.ones(3, np.float32))
+            drop = book.Dropout(1.0)
+            out = drop.forward(x, train_flg)
+            assert out.dtype == np.float32 and np.array_equal(np.signbit(out), [False, True, False])
+            np.testing.assert_array_equal(out, np.zeros(3, np.float32))
+            assert drop.backward(np.ones(3, np.float32)).dtype == np.float32
+
+
 class TestBatchNormalization(unittest.TestCase):
 
     @parameterized.expand([(f"{ndim}d_{name}", ndim, dtype) for ndim in (2, 4) for name, dtype in DTYPES])

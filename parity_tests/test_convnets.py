@@ -9,6 +9,7 @@ from parameterized import parameterized
 
 import reference
 import scratch
+import scratch.book
 from conftest import (DTYPES, assert_close, assert_exact, book_weight_file, requires_book_weights,
                       share_dropout_masks, to_numpy)
 from mnist_support import requires_mnist, small_mnist
@@ -126,7 +127,7 @@ def test_book_dropout_scaling_is_folded_into_the_last_affine():
     rng = np.random.default_rng(3)
     book_net = scratch.DeepConvNet(dtype=np.float64, seed=4)
     for name in ("Dropout1", "Dropout2"):
-        book_net.layers[name].inverted = False
+        book_net.layers[name] = scratch.book.Dropout(0.5)  # the book's: x * (1 - p) at test time
     book_file = {k: (v.T if v.ndim == 2 else v) for k, v in book_net.params.items()}  # (in, out) like the book
     book_net.params["b8"][...] = rng.standard_normal(10)
     book_file["b8"] = book_net.params["b8"].copy()

@@ -7,8 +7,7 @@ generator, so this layer performs exactly those tensor operations itself:
 with the same generator state its output equals ``F.dropout``'s bit for bit,
 and a mask given to ``forward`` is used in place of the draw.
 
-    inverted (``F.dropout``):  y = x * (mask / (1 - p)),   test: y = x
-    book (``inverted=False``): y = x * mask,               test: y = x * (1 - p)
+    training:  y = x * (mask / (1 - p)),   test: y = x
 
 Gradients come from autograd.
 """
@@ -23,19 +22,17 @@ __all__ = ["Dropout"]
 
 
 class Dropout:
-    """Dropout layer (6.4.3); ``inverted=True`` (default) is ``F.dropout``, False the book's.
+    """Dropout layer (6.4.3), ``F.dropout``.
 
     The mask (True = keep, probability 1 - p) is drawn with ``bernoulli_``
     from the layer's own ``torch.Generator`` seeded with ``seed``, unless
     ``forward`` is given one (``mask=``, used in training only). p = 1
-    (inverted) gives x * 0 whatever the mask, like ``F.dropout``; the test
-    pass of the inverted version is ``F.dropout(x, p, training=False)``, the
-    identity.
+    gives x * 0 whatever the mask, like ``F.dropout``; the test pass is
+    ``F.dropout(x, p, training=False)``, the identity.
     """
 
-    def __init__(self, dropout_ratio=0.5, inverted=True, seed=None):
+    def __init__(self, dropout_ratio=0.5, seed=None):
         self.dropout_ratio = check_ratio(dropout_ratio)
-        self.inverted = inverted
         self.generator = torch.Generator()
         if seed is None:
             self.generator.seed()
@@ -51,17 +48,14 @@ class Dropout:
         p = self.dropout_ratio
         if not train_flg:
             self.mask = None
-            self.out = F.dropout(self.x, p, training=False) if self.inverted else self.x * (1 - p)
+            self.out = F.dropout(self.x, p, training=False)
             return self.out
         if mask is None:
             self.mask = torch.empty_like(self.x).bernoulli_(1 - p, generator=self.generator).bool()
         else:
             self.mask = torch.from_numpy(mask)
-        noise = self.mask.to(self.x.dtype)
-        if not self.inverted:
-            self.out = self.x * noise
-        else:  # F.dropout: noise.div_(1 - p), then x * noise; p = 1 gives x * 0
-            self.out = self.x * (noise.div_(1 - p) if p < 1 else torch.zeros((), dtype=self.x.dtype))
+        noise = self.mask.to(self.x.dtype)  # F.dropout: noise.div_(1 - p), then x * noise; p = 1 gives x * 0
+        self.out = self.x * (noise.div_(1 - p) if p < 1 else torch.zeros((), dtype=self.x.dtype))
         return self.out
 
     def backward(self, dout):

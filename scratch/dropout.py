@@ -1,9 +1,12 @@
-"""Dropout (6.4.3), PyTorch's inverted dropout by default, the book's on request.
+"""Dropout (6.4.3), PyTorch's inverted dropout.
 
-Training drops each element with probability p = ``dropout_ratio``:
+Training drops each element with probability p = ``dropout_ratio`` and scales
+the survivors so that the expected output is x:
 
-    inverted (``F.dropout``):  y = x * (mask / (1 - p)),   test: y = x
-    book (``inverted=False``): y = x * mask,               test: y = x * (1 - p)
+    training:  y = x * (mask / (1 - p)),   test: y = x
+
+(the book does not scale in training and multiplies by (1 - p) at test time:
+``scratch.book.Dropout``).
 
 ``mask`` holds True where the element is kept (probability 1 - p). The
 scaling follows PyTorch's CPU kernel bit for bit: it divides the 0/1 mask by
@@ -20,13 +23,10 @@ __all__ = ["Dropout"]
 
 
 class Dropout:
-    """Dropout layer (6.4.3).
-
-    ``inverted=True`` (default) is PyTorch's ``F.dropout``: survivors are
-    scaled by 1 / (1 - p) in training and the test pass is the identity. The
-    book's version (``inverted=False``) does not scale in training and
-    multiplies by (1 - p) at test time; both have the same expected output.
-    p = 1 (inverted) gives x * 0 whatever the mask, like ``F.dropout``.
+    """Dropout layer (6.4.3), PyTorch's ``F.dropout``: survivors scaled by 1 / (1 - p) in training,
+    the test pass the identity. The book's version (``scratch.book.Dropout``) does not scale in
+    training and multiplies by (1 - p) at test time; both have the same expected output.
+    p = 1 gives x * 0 whatever the mask, like ``F.dropout``.
 
     The mask is drawn from the layer's own ``np.random.default_rng(seed)``
     (the book: ``np.random.rand(*x.shape) > dropout_ratio``) unless
@@ -34,9 +34,8 @@ class Dropout:
     ``backward`` applies the same factor as the last forward pass.
     """
 
-    def __init__(self, dropout_ratio=0.5, inverted=True, seed=None):
+    def __init__(self, dropout_ratio=0.5, seed=None):
         self.dropout_ratio = check_ratio(dropout_ratio)
-        self.inverted = inverted
         self.rng = np.random.default_rng(seed)
         self.mask = None
         self.scale = None  # dy/dx of the last forward pass, elementwise (None: identity)
@@ -48,12 +47,10 @@ class Dropout:
         p = self.dropout_ratio
         if train_flg:
             self.mask = self.rng.random(x.shape) >= p if mask is None else mask  # keep with probability 1 - p
-            self.scale = self.mask.astype(x.dtype)
-            if self.inverted:  # PyTorch's order: the 0/1 mask divided by (1 - p), then x times it
-                self.scale = np.zeros_like(x) if p == 1 else self.scale / x.dtype.type(1 - p)
+            # PyTorch's order: the 0/1 mask divided by (1 - p), then x times it
+            self.scale = np.zeros_like(x) if p == 1 else self.mask.astype(x.dtype) / x.dtype.type(1 - p)
         else:
-            self.mask = None
-            self.scale = None if self.inverted else x.dtype.type(1 - p)
+            self.mask, self.scale = None, None
         self.out_shape = x.shape
         return x * 1 if self.scale is None else x * self.scale
 

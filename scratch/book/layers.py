@@ -110,20 +110,26 @@ class SoftmaxWithLoss:
 
 
 class Dropout(dropout.Dropout):
-    """The book's dropout (6.4.3): y = x * mask when training, x * (1 - p) at test time.
+    """The book's dropout (6.4.3), not inverted: y = x * mask when training, x * (1 - p) at test time.
 
     mask = np.random.rand(*x.shape) > p, from NumPy's global generator, so
     ``np.random.seed`` fixes it. ``scratch.Dropout`` is PyTorch's inverted
-    dropout (survivors scaled by 1 / (1 - p), identity at test time); this is
-    ``scratch.Dropout(inverted=False)`` with the book's draw.
+    dropout (survivors scaled by 1 / (1 - p), identity at test time). Backward
+    (``scratch.Dropout``'s): dout times the same factor, the mask or (1 - p).
     """
 
     def __init__(self, dropout_ratio=0.5):
-        super().__init__(dropout_ratio, inverted=False)
+        super().__init__(dropout_ratio)
 
     def forward(self, x, train_flg=True):
-        mask = np.random.rand(*np.shape(x)) > self.dropout_ratio if train_flg else None
-        return super().forward(x, train_flg, mask=mask)
+        x = as_float_array(x)
+        if train_flg:
+            self.mask = np.random.rand(*x.shape) > self.dropout_ratio
+            self.scale = self.mask.astype(x.dtype)
+        else:
+            self.mask, self.scale = None, x.dtype.type(1 - self.dropout_ratio)
+        self.out_shape = x.shape
+        return x * self.scale
 
 
 class BatchNormalization(batch_normalization.BatchNormalization):
