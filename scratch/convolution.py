@@ -52,7 +52,7 @@ class Convolution:
         self.x = None
         self.col = None
         self.col_W = None
-        self.out = None
+        self.out_shape = None
         self.dW = None
         self.db = None
 
@@ -64,11 +64,12 @@ class Convolution:
         self.col = im2col(x, FH, FW, self.stride, self.pad)  # (N*OH*OW, C*FH*FW)
         self.col_W = self.W.reshape(FN, -1)  # (FN, C*FH*FW)
         out = self.col @ self.col_W.T + self.b  # (N*OH*OW, FN)
-        self.out = out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
-        return self.out
+        out = out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        self.out_shape = out.shape  # for backward's check; the output itself is not kept
+        return out
 
     def backward(self, dout):
-        dout = check_backward(np.asarray(dout), self.out, "Convolution", self.W)
+        dout = check_backward(np.asarray(dout), self.out_shape, "Convolution", self.W)
         FN, C, FH, FW = self.W.shape
         dout_2d = dout.transpose(0, 2, 3, 1).reshape(-1, FN)  # (N*OH*OW, FN), rows as col's
         self.db = dout_2d.sum(axis=0)

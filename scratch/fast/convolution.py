@@ -125,8 +125,9 @@ class Convolution(convolution.Convolution):
             # forward and backward: 5.2 -> 3.4 ms)
             self.col = x.transpose(1, 0, 2, 3).reshape(C, N * out_h * out_w)
             out = self.col_W @ self.col + self.b[:, None]
-            self.out = out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
-            return self.out
+            out = out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
+            self.out_shape = out.shape
+            return out
         # Speed: col is written into the previous pass's array when it has that size (backward
         # only ever needs the col of the latest forward pass): a fresh 45 MB array pays its
         # page faults again on every step
@@ -146,15 +147,19 @@ class Convolution(convolution.Convolution):
         out += self.b[:, None]
         # (N, FN, OH, OW) as a view: the data stay filter-major, which is the layout the
         # next layer's unfold and this layer's backward want, so no copy is made here
-        self.out = out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
-        return self.out
+        out = out.reshape(FN, N, out_h, out_w).transpose(1, 0, 2, 3)
+        # Speed: only the output's shape is kept (for backward's check), not the array: a layer that
+        # holds its output keeps megabytes alive that the allocator would otherwise reuse in the
+        # next step (SimpleConvNet's step: 22.6 -> 20.0 ms)
+        self.out_shape = out.shape
+        return out
 
     def _pointwise(self):
         """A 1x1 filter at stride 1 without padding: each output pixel sees one input pixel."""
         return self.W.shape[2:] == (1, 1) and self.stride == 1 and self.pad == 0
 
     def backward(self, dout):
-        dout = check_backward(np.asarray(dout), self.out, "Convolution", self.W)
+        dout = check_backward(np.asarray(dout), self.out_shape, "Convolution", self.W)
         FN, C, FH, FW = self.W.shape
         N, _, H, W = self.x.shape
         out_h, out_w = dout.shape[2:]
