@@ -170,7 +170,7 @@ class TestConvolutionParity(unittest.TestCase):
                 dout = rng.standard_normal(out_shape).astype(dtype)
                 out, ref_out, dx, ref_dx = run_both(s, r, x, dout)
                 for what, a, e in [("out", out, ref_out), ("dx", dx, ref_dx), ("dW", s.dW, r.dW)]:
-                    assert_close(a, e, dtype, what=f"{what} (batch {n}, chunked)")
+                    assert_close(a, e, dtype, what=f"{what} (chunked) batch {n}")
             self.assertGreater(len(list(FAST._image_chunks(shape[0], 81, 4 * shape[1] * k * k))), 1)
         finally:
             FAST.CHUNK_BYTES = original

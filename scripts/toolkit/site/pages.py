@@ -79,6 +79,7 @@ tbody.chapter th { background: #f3f3f3; font-size: 1rem; padding-top: 0.5rem; }
 .fast .changes pre, .fast-method pre { background: #fafafa; border: 1px solid #e4e4e4; border-radius: 4px;
                                        padding: 0.5rem 0.7rem; }
 .fast ul.measured-ms li { margin-bottom: 0.3rem; }
+.fast > h3, .fast .changes h3 { font-family: inherit; }
 .notes pre + pre { margin-top: 0.3rem; }
 @media (max-width: 760px) { .column-heads, .columns { grid-auto-flow: row; } .column-heads { position: static; }
   table.index { display: block; overflow-x: auto; } }
