@@ -21,14 +21,6 @@ def as_float_array(x, name="x"):
     return x
 
 
-def check_dtype_matches(x, param, layer, name="input"):
-    """Refuse to mix float32 and float64: NumPy would silently upcast."""
-    if x.dtype != param.dtype:
-        raise TypeError(
-            f"{layer}: {name} dtype {x.dtype} does not match parameter dtype {param.dtype}; "
-            f"convert with x.astype(np.{param.dtype})")
-
-
 def check_finite(value, what):
     """Raise FloatingPointError when ``value`` holds NaN or infinity."""
     if not np.all(np.isfinite(value)):
@@ -377,26 +369,9 @@ def check_pool(pool_h, pool_w, stride, pad, who="Pooling"):
     return pool_h, pool_w, stride, pad
 
 
-def _dtype_name(dtype):
-    """'float32' for np.float32 and torch.float32 alike."""
-    return str(dtype).replace("torch.", "")
-
-
-def _is_floating(dtype):
-    """True for a floating NumPy dtype or torch dtype."""
-    return dtype.is_floating_point if hasattr(dtype, "is_floating_point") else np.dtype(dtype).kind == "f"
-
-
-def _check_same_dtype(x, param, who, name):
-    if x.dtype != param.dtype:
-        raise TypeError(f"{who}: {name} dtype {_dtype_name(x.dtype)} does not match parameter dtype "
-                        f"{_dtype_name(param.dtype)}; convert the {name} to {_dtype_name(param.dtype)}")
-
-
 def check_images(x, filter_h, filter_w, stride, pad, who):
     """A batch of floating (N, C, H, W) images a filter_h x filter_w window fits; returns output_shape's tuple."""
-    if not _is_floating(x.dtype):
-        raise TypeError(f"{who} expects floating-point input, got dtype {_dtype_name(x.dtype)}")
+    check_floating(x, who)
     shape = output_shape(x.shape, filter_h, filter_w, stride, pad, who)
     check_batch(x.shape, who)
     return shape
@@ -408,7 +383,7 @@ def check_convolution_input(x, W, stride, pad, who="Convolution"):
     shape = check_images(x, FH, FW, stride, pad, who)
     if x.shape[1] != C:
         raise ValueError(f"{who}: filters expect {C} input channels, got input of shape {tuple(x.shape)}")
-    _check_same_dtype(x, W, who, "input")
+    check_param_dtype(x, W, who, "input")
     return shape
 
 
@@ -418,7 +393,7 @@ def check_convolution_parameters(W, b, who="Convolution"):
         raise ValueError(f"{who} needs W of shape (FN, C, FH, FW) and b of shape (FN,), "
                          f"got W {tuple(W.shape)} and b {tuple(b.shape)}")
     if W.dtype != b.dtype:
-        raise TypeError(f"{who}: W is {_dtype_name(W.dtype)} but b is {_dtype_name(b.dtype)}")
+        raise TypeError(f"{who}: W is {dtype_name(W.dtype)} but b is {dtype_name(b.dtype)}")
 
 
 def check_backward(dout, out, who, param=None):
@@ -428,7 +403,7 @@ def check_backward(dout, out, who, param=None):
     check_forward_done(out, who)
     check_dout(dout, getattr(out, "shape", out), who)
     if param is not None:
-        _check_same_dtype(dout, param, who, "dout")
+        check_param_dtype(dout, param, who, "dout")
     return dout
 
 
@@ -437,5 +412,5 @@ def check_subsampling_input(x, channels, pool, W, who="Subsampling"):
     shape = check_images(x, pool, pool, pool, 0, who)
     if x.shape[1] != channels:
         raise ValueError(f"{who} expects {channels} channels, got input of shape {tuple(x.shape)}")
-    _check_same_dtype(x, W, who, "input")
+    check_param_dtype(x, W, who, "input")
     return shape
