@@ -41,7 +41,7 @@ source coordinates (cos 90 degrees is 6e-17, not 0).
 """
 import numpy as np
 
-from .checks import check_batch
+from .checks import as_booleans, check_batch
 
 __all__ = ["affine", "rotate", "translate", "scale", "crop", "hflip", "brightness",
            "Augmenter", "draw_params"]
@@ -143,11 +143,7 @@ def check_flags(which, n, who="hflip"):
         a = np.full(n, a)
     if a.shape != (n,):
         raise ValueError(f"{who}: which must be one flag or one per sample, shape ({n},); got shape {a.shape}")
-    if a.dtype != bool:
-        if a.dtype.kind not in "biuf" or not np.all((a == 0) | (a == 1)):
-            raise ValueError(f"{who}: which must hold booleans (or 0/1), got dtype {a.dtype}")
-        a = a.astype(bool)
-    return a
+    return as_booleans(a, f"{who}: which")
 
 
 def check_brightness(factor, n, who="brightness"):

@@ -181,6 +181,16 @@ def check_ratio(dropout_ratio):
     return float(dropout_ratio)
 
 
+def as_booleans(a, what):
+    """The NumPy array ``a`` as booleans: booleans as they are, numbers only if each is 0 or 1.
+    ``what`` names it in the error ('Dropout: mask')."""
+    if a.dtype == bool:
+        return a
+    if a.dtype.kind not in "biuf" or not np.all((a == 0) | (a == 1)):
+        raise ValueError(f"{what} must hold booleans (or 0/1), got dtype {a.dtype}")
+    return a.astype(bool)
+
+
 def check_mask(mask, shape):
     """Dropout's keep-mask as a NumPy boolean array of ``shape`` (0/1 numbers are accepted); None stays None."""
     if mask is None:
@@ -188,11 +198,7 @@ def check_mask(mask, shape):
     mask = np.asarray(mask)
     if mask.shape != tuple(shape):
         raise ValueError(f"Dropout: mask of shape {mask.shape} does not match input of shape {tuple(shape)}")
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
-            raise ValueError(f"Dropout: mask must hold booleans (or 0/1), got dtype {mask.dtype}")
-        mask = mask.astype(bool)
-    return mask
+    return as_booleans(mask, "Dropout: mask")
 
 
 def check_batch_norm_params(gamma, beta, momentum, eps):
