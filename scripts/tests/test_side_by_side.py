@@ -249,6 +249,25 @@ def test_every_component_has_a_page_and_every_link_resolves(site, pages):
             assert (site / target).is_file(), f"{name} links to {target}, which does not exist"
 
 
+def test_the_questions_page_lists_each_question_with_its_components_linked_both_ways(pages):
+    from toolkit.questions import QUESTIONS
+
+    assert pages["index.html"].find("a").attrs["href"] == "questions.html"
+    table = pages["questions.html"].find("table", "questions")
+    rows = {row.attrs["id"]: row for row in table.find_all("tr") if "id" in row.attrs}
+    assert list(rows) == [q.name for q in QUESTIONS]
+    by_component = component_pages(pages)
+    for q in QUESTIONS:
+        text = rows[q.name].text()
+        assert q.korean in text and q.english in text and f"python scripts/questions.py {q.name}" in text
+        links = {a.text(): a.attrs["href"] for a in rows[q.name].find_all("a")}
+        assert list(links) == list(q.components), q.name
+        for name, href in links.items():
+            assert pages[href] is by_component[name]
+            back = [a.attrs["href"] for a in pages[href].find("section", "asked").find_all("a")]
+            assert f"questions.html#{q.name}" in back, (name, back)
+
+
 def test_the_stylesheet_wraps_code_in_its_column_highlights_and_prints(site):
     css = (site / "site.css").read_text()
     assert "white-space: pre-wrap" in css and "overflow-wrap: anywhere" in css
@@ -333,6 +352,8 @@ def test_the_code_shown_is_the_code_that_ran(pages):
 def test_pages_carry_the_measured_numbers_and_where_they_come_from(pages, report):
     _, data = report
     for name, page in pages.items():
+        if name == "questions.html":  # the study notes' questions: experiments, no parity numbers
+            continue
         line = page.find("p", "measured")
         assert line is not None, name
         for fact in (data["measured_at"], f"NumPy {data['versions']['numpy']}", f"PyTorch {data['versions']['torch']}"):

@@ -10,7 +10,8 @@ Hooks for tests and a headless browser: the code of each method row is in
 ``div.col.reference`` and, where the book has its own version,
 ``div.col.book``; each shown source is a ``pre`` with ``data-origin`` (the
 qualified name it was read from). The measured errors are in
-``table.parity``, the index in ``table.index``.
+``table.parity``, the index in ``table.index``, the questions page's list in
+``table.questions`` (one row per question, ``id`` its name).
 """
 import html
 import inspect
@@ -22,12 +23,14 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from .catalog import CHAPTERS, NOT_COMPONENTS
+from ..questions import QUESTIONS
 from ..paths import write_text
 from .source import SIDE_TITLES
 
-__all__ = ["CSS_NAME", "INDEX_NAME", "page_name", "write_site"]
+__all__ = ["CSS_NAME", "INDEX_NAME", "QUESTIONS_NAME", "page_name", "write_site"]
 
 INDEX_NAME = "index.html"
+QUESTIONS_NAME = "questions.html"
 CSS_NAME = "site.css"
 PYGMENTS_STYLE = "default"
 _LEXER = PythonLexer(stripnl=False, ensurenl=False)
@@ -266,7 +269,7 @@ def _fast_section(view):
 
 def _page(view, report, missing_hint, previous, following):
     c = view.component
-    nav = [f'<a href="{INDEX_NAME}">All components</a>']
+    nav = [f'<a href="{INDEX_NAME}">All components</a>', f'<a href="{QUESTIONS_NAME}">Questions</a>']
     if previous is not None:
         nav.append(f'<a href="{esc(page_name(previous))}" rel="prev">&larr; {esc(previous.component.heading)}</a>')
     if following is not None:
@@ -284,8 +287,49 @@ def _page(view, report, missing_hint, previous, following):
         _fast_section(view),
         _numbers_section(view, report, missing_hint),
         _notes_section(view),
+        _asked_about(view),
     ]
     return _document(f"{c.heading} - side by side", "\n".join(body))
+
+
+def _asked_about(view):
+    """The study notes' questions whose experiments use this component, linked to the Questions page."""
+    asked = [q for q in QUESTIONS if view.component.name in q.components]
+    if not asked:
+        return ""
+    items = "".join(f'<li><a href="{QUESTIONS_NAME}#{esc(q.name)}">{esc(q.name)}</a>: {esc(q.english)}</li>'
+                    for q in asked)
+    return f'<section class="asked"><h2>Questions it answers</h2><ul>{items}</ul></section>'
+
+
+def _questions(views):
+    """The Questions page: each question of the study notes, its command and the components it involves."""
+    pages = {view.component.name: page_name(view) for view in views}
+    rows = []
+    for q in QUESTIONS:
+        links = ", ".join(f'<a href="{esc(pages[name])}">{esc(name)}</a>' if name in pages else esc(name)
+                          for name in q.components)
+        backends = " / ".join(q.backends)
+        rows.append(f'<tr id="{esc(q.name)}"><td class="section">{q.chapter}</td>'
+                    f'<td><code>{esc(q.name)}</code></td>'
+                    f'<td><span lang="ko">{esc(q.korean)}</span><br>{esc(q.english)}</td>'
+                    f'<td><code>python scripts/questions.py {esc(q.name)}</code><br>'
+                    f'<span class="title">--backend {esc(backends)}</span></td><td>{links}</td></tr>')
+    table = ('<table class="questions"><thead><tr><th>chapter</th><th>question</th><th>the notes\' words</th>'
+             f'<th>the experiment</th><th>components</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    body = [
+        f'<nav class="top"><a href="{INDEX_NAME}">All components</a></nav>',
+        "<header><h1>The learner's questions, answered by experiment</h1>",
+        '<p class="subtitle">The study notes end each chapter with what the learner wondered about '
+        "(✓ 궁금한 점) and what was hard (✓ 어려웠던 점). "
+        "Each question has an experiment that measures the answer.</p></header>",
+        "<p>Run one with <code>python scripts/questions.py NAME</code> (<code>--quick</code>: about a "
+        "minute); it prints the measured tables and the conclusion they support, and draws a figure. "
+        "docs/questions.md has every full run's numbers, figures and answers. The components link to their "
+        "side-by-side pages.</p>",
+        table,
+    ]
+    return _document("Questions - side by side", "\n".join(body))
 
 
 def _status_cell(status):
@@ -331,6 +375,8 @@ def _index(views, report, missing_hint):
     others = "".join(f"<li><code>{esc(name)}</code>: {esc(reason)}</li>"
                      for name, reason in sorted(NOT_COMPONENTS.items()))
     body = [
+        f'<nav class="top"><a href="{QUESTIONS_NAME}">Questions: the learner\'s questions, answered by '
+        f"experiment</a></nav>",
         "<header><h1>Deep Learning from Scratch, side by side</h1>",
         '<p class="subtitle">Every component in NumPy (scratch) beside its PyTorch mirror (reference), '
         "and the book's own version (scratch.book) where it differs, with the errors the parity suite "
@@ -358,4 +404,5 @@ def write_site(out_dir, views, report, missing_hint):
         following = views[i + 1] if i + 1 < len(views) else None
         _write(os.path.join(out_dir, page_name(view)), _page(view, report, missing_hint, previous, following))
     _write(os.path.join(out_dir, INDEX_NAME), _index(views, report, missing_hint))
-    return len(views) + 2
+    _write(os.path.join(out_dir, QUESTIONS_NAME), _questions(views))
+    return len(views) + 3
