@@ -82,7 +82,7 @@ def test_the_json_holds_the_measurements_the_options_and_the_wall_time(tmp_path)
     session = _session(tmp_path)
     session.record("ratio", np.float32(0.5))
     session.record("curve", np.array([1.0, np.nan]))
-    session.table("t", ["a", "b"], [[1, "x"]])
+    session.table("t", ["a", "max |b|"], [[1, "x"]])
     session.conclude("c", True, "yes", "no")
     session.write_files()
     result = json.loads((tmp_path / "r.json").read_text())
@@ -90,7 +90,7 @@ def test_the_json_holds_the_measurements_the_options_and_the_wall_time(tmp_path)
     assert (result["question"], result["seed"], result["quick"], result["backend"]) == ("rmsprop", 3, True, "scratch")
     assert result["wall_time_s"] >= 0 and result["conclusions"]["c"]["holds"] is True
     markdown = (tmp_path / "r.md").read_text()
-    assert "| a | b |" in markdown and "| 1 | x |" in markdown and "- yes" in markdown
+    assert "| a | max \\|b\\| |" in markdown and "| 1 | x |" in markdown and "- yes" in markdown
 
 
 def test_to_json_turns_numpy_into_json():

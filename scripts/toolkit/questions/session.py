@@ -184,11 +184,13 @@ class Session:
 
     def markdown(self):
         """The tables and conclusions as Markdown (for docs/questions.md)."""
+        def line(cells):  # a | inside a cell ("max |x|") would split it: escaped
+            return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
         lines = []
         for title, header, rows in self.tables:
-            lines += [f"**{title}**", "", "| " + " | ".join(header) + " |",
-                      "|" + "|".join("---:" for _ in header) + "|"]
-            lines += ["| " + " | ".join(row) + " |" for row in rows]
+            lines += [f"**{title}**", "", line(header), "|" + "|".join("---:" for _ in header) + "|"]
+            lines += [line(row) for row in rows]
             lines.append("")
         for conclusion in self.conclusions.values():
             mark = "" if conclusion["holds"] else "(contrary to the expected answer) "
