@@ -212,7 +212,7 @@ def coverage_table(session, steps):
                      "yes" if step["gradient_equals_coverage"] else "NO",
                      f"{step['assignment_max_abs_error']:g}"])
     session.table("How many windows cover each pixel (channel 0, rows separated by /), and col2im(im2col(x))",
-                  ["step", "regions", "coverage", "= count in col", "max |col2im(im2col(x)) - x*coverage|",
+                  ["step", "regions", "coverage", "= count in col", "col2im(im2col(x)) - x*coverage, largest abs.",
                    "= dL/dx, W and dout all ones", "max error of col2im with ="], rows)
 
 
@@ -246,7 +246,7 @@ def convolution_race(session):
     session.table(f"A {CONV_FILTERS}-filter {CONV_FILTER}x{CONV_FILTER} convolution of N x {CONV_CHANNELS} x "
                   f"{CONV_SIZE} x {CONV_SIZE} inputs, float64 (fast ones: best of {repeats})",
                   ["N", "naive loops (s)", "im2col + product (ms)", f"Convolution.forward, {layer_name} (ms)",
-                   "naive / im2col", "max |naive - im2col|", "max |naive - Convolution|"], rows)
+                   "naive / im2col", "naive - im2col, largest abs.", "naive - Convolution, largest abs."], rows)
     session.record("convolution", {"channels": CONV_CHANNELS, "size": CONV_SIZE, "filters": CONV_FILTERS,
                                    "filter": CONV_FILTER, "stride": CONV_STRIDE, "pad": CONV_PAD,
                                    "repeats": repeats, "runs": measured})

@@ -191,7 +191,7 @@ def _numbers(value):
 def run(session):
     checks = local_backward_checks(session)
     session.table("Each node's local backward against autograd (float64, random inputs and upstream gradient)",
-                  ["node", "the book's node", "operator checked", "max |ours - autograd|"],
+                  ["node", "the book's node", "operator checked", "largest abs. difference from autograd"],
                   [[name, book, op, f"{error:.1e}"] for name, (book, op, error) in checks.items()])
     local = {name: error for name, (_, _, error) in checks.items()}
     session.record("local_backward_max_abs_error", local)
@@ -359,7 +359,7 @@ def run_example(session):
                    ["exp(a_k), added", _fmt(edges["exp_total"]["backward"]), "1/S - t_k / exp(a_k)"],
                    ["a_k", _fmt(edges["a"]["backward"]), "y_k - t_k"]])
     session.table("The example's dL/da against the backend's losses",
-                  ["compared with", "max |difference|"],
+                  ["compared with", "largest abs. difference"],
                   [[key.replace("_", " "), f"{value:.1e}"] for key, value in differences.items()])
     example = {"a": EXAMPLE_SCORES, "t": EXAMPLE_LABELS, "loss": loss, "dL_da": dL_da, "y_minus_t": y_minus_t,
                "edges": edges, "max_abs_diff": differences}
@@ -388,7 +388,7 @@ def random_samples(session):
                 worst[key] = max(worst.get(key, 0.0), value)
             bar.update()
     session.table(f"{count} random samples, {RANDOM_CLASSES} classes, a ~ N(0, {SCORE_SCALE:g}^2), one-hot t",
-                  ["the graph's dL/da (or L) compared with", "max |difference|"],
+                  ["the graph's dL/da (or L) compared with", "largest abs. difference"],
                   [[key.replace("_", " "), f"{value:.1e}"] for key, value in worst.items()])
     return session.record("random_samples", {"count": count, "classes": RANDOM_CLASSES, "max_abs_diff": worst})
 
