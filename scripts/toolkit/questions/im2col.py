@@ -262,10 +262,10 @@ def convolution_race(session):
 
 def im2col_convolution(session, x, W, b):
     """out = im2col(x) W_col^T + b, reshaped to (N, FN, out_h, out_w): the book's forward, written out."""
-    backend = session.backend
-    N, FN = x.shape[0], W.shape[0]
-    out_h = out_w = output_size(CONV_SIZE, CONV_FILTER, CONV_STRIDE, CONV_PAD)
-    col = backend.im2col(x, CONV_FILTER, CONV_FILTER, CONV_STRIDE, CONV_PAD)
+    N, _, H, W_ = x.shape
+    FN, _, FH, FW = W.shape
+    out_h, out_w = output_size(H, FH, CONV_STRIDE, CONV_PAD), output_size(W_, FW, CONV_STRIDE, CONV_PAD)
+    col = session.backend.im2col(x, FH, FW, CONV_STRIDE, CONV_PAD)
     W_col, bias = W.reshape(FN, -1), b
     if session.torch:
         import torch
@@ -287,12 +287,13 @@ def timed(work, repeats):
 # -- the figure ------------------------------------------------------------------------------------------
 
 WINDOW_COLOURS = ("tab:red", "tab:blue", "tab:green")
+FIGURE_STEPS = ((1, 1, 0), (1, 2, 0), (1, 1, 1))  # (channels, stride, pad): one row of panels each
 
 
 def draw(fig, steps):
     """Per step (C=1): the numbered input with its first windows, col coloured by source pixel, the coverage."""
-    shown = [step for step in steps if step["channels"] == 1 and step["stride"] == 1 and step["pad"] == 0]
-    shown += [step for step in steps if step["channels"] == 1 and (step["stride"], step["pad"]) in ((2, 0), (1, 1))]
+    by_key = {(step["channels"], step["stride"], step["pad"]): step for step in steps}
+    shown = [by_key[key] for key in FIGURE_STEPS]
     grid = fig.add_gridspec(len(shown), 3, width_ratios=(1.2, 1, 1))
     for row, step in enumerate(shown):
         draw_input(fig.add_subplot(grid[row, 0]), step)

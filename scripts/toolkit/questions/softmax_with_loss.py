@@ -123,8 +123,8 @@ class SoftmaxWithLossGraph:
     """Appendix A's graph for one sample: K scores a_k and labels t_k in, the loss L out.
 
     ``forward`` and ``backward`` keep every edge's value in ``edges``:
-    {edge name: {"forward": [...], "backward": [...]}} (one number per class,
-    or one for the single edges S, 1/S, s, L).
+    {edge name: {"forward": [...], "backward": [...]}} (one number per class
+    or per branch of 1/S, one for the single edges S, s and L).
     """
 
     def __init__(self, backend):
@@ -167,7 +167,7 @@ class SoftmaxWithLossGraph:
         da = [node.backward(d) for node, d in zip(self.exp, de)]
         self._keep("backward", a=da, exp_to_sum=de_sum, exp_to_mul=de_mul, S=dS, r=dr_branches, y=dy,
                    log_y=dlog_y, t=dt, t_log_y=dterms, s=ds, L=dout)
-        self.edges["r_total"] = {"backward": float(np.asarray(_numbers(dr)))}
+        self.edges["r_total"] = {"backward": _numbers(dr)}
         self.edges["exp_total"] = {"backward": _numbers(de)}
         return da
 
@@ -408,11 +408,13 @@ def unnormalised_labels(session):
     session.table(f"Labels that are not one-hot, a = {EXAMPLE_SCORES}: dL/dS = sum_k t_k / S",
                   ["t", "sum t_k", "dL/da (graph)", "vs y - t", "vs y sum t_k - t"], rows)
     session.record("labels_not_one_hot", measured)
+    doubled = next(m for m in measured if m["sum_t"] == 2)
     holds = all((m["max_abs_diff_vs_y_minus_t"] <= TOLERANCE) == (m["sum_t"] == 1) for m in measured) and all(
         m["max_abs_diff_vs_y_sum_t_minus_t"] <= TOLERANCE for m in measured)
     session.conclude("needs_labels_summing_to_one", holds,
-                     "y - t needs sum_k t_k = 1: with t = (0, 0, 2) the graph gives 2y - t (it differs from y - t "
-                     f"by {measured[1]['max_abs_diff_vs_y_minus_t']:.3f}); every label vector gives y sum_k t_k - t",
+                     f"y - t needs sum_k t_k = 1: with t = {doubled['t']} the graph gives 2y - t (it differs from "
+                     f"y - t by {doubled['max_abs_diff_vs_y_minus_t']:.3f}); every label vector gives "
+                     "y sum_k t_k - t",
                      "the graph's gradient for labels not summing to 1 is not y sum_k t_k - t (see the table)")
 
 
