@@ -74,7 +74,8 @@ def test_random_samples_collapse_to_y_minus_t_and_agree_with_the_layer(run):
     _, result = run
     samples = result["measured"]["random_samples"]
     assert samples["count"] >= 50
-    expected = {"vs_y_minus_t", "vs_SoftmaxWithLoss_backward", "loss_vs_SoftmaxWithLoss_forward"}
+    expected = {"vs_y_minus_t", "vs_SoftmaxWithLoss_backward", "loss_vs_SoftmaxWithLoss_forward",
+                "loss_vs_cross_entropy_error"}
     if result["backend"] == "torch":
         expected |= {"vs_F_cross_entropy_autograd", "loss_vs_F_cross_entropy"}
     assert set(samples["max_abs_diff"]) == expected

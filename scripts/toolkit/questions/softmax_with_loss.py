@@ -214,7 +214,7 @@ def run(session):
                      f"{example['max_abs_diff']['vs_y_minus_t']:.1e}; over {random['count']} random "
                      f"{RANDOM_CLASSES}-class samples the largest difference (dL/da against y - t, the backend's "
                      f"SoftmaxWithLoss.backward{' and autograd of F.cross_entropy' if session.torch else ''}; "
-                     f"L against the layer's forward) is {worst_random:.1e}",
+                     f"L against the layer's forward and cross_entropy_error(softmax(a), t)) is {worst_random:.1e}",
                      f"the graph's dL/da differs from y - t by up to {max(worst, worst_random):.1e}")
 
     unnormalised_labels(session)
@@ -317,7 +317,9 @@ def one_sample(session, a, t):
     layer_grad = session.to_numpy(layer.backward(1.0))[0]
     differences = {"vs_y_minus_t": np.max(np.abs(dL_da - y_minus_t)),
                    "vs_SoftmaxWithLoss_backward": np.max(np.abs(dL_da - layer_grad)),
-                   "loss_vs_SoftmaxWithLoss_forward": abs(loss - layer_loss)}
+                   "loss_vs_SoftmaxWithLoss_forward": abs(loss - layer_loss),
+                   "loss_vs_cross_entropy_error": abs(loss - float(session.to_numpy(
+                       session.backend.cross_entropy_error(session.backend.softmax(a), t))))}
     if session.torch:
         torch_loss, torch_grad = cross_entropy_autograd(a, t)
         differences["vs_F_cross_entropy_autograd"] = np.max(np.abs(dL_da - torch_grad))
