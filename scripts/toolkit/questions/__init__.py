@@ -42,9 +42,11 @@ class Question:
 QUESTIONS = (
     Question("hidden-activation", 3, "은닉층의 활성화 함수는 아무거나 써도 되나?",
              "Is the hidden layers' activation function arbitrary?",
-             ("step_function", "identity_function", "Sigmoid", "Tanh", "Relu", "Affine", "MultiLayerNet")),
+             ("step_function", "identity_function", "Sigmoid", "Tanh", "Relu", "Affine", "MultiLayerNet", "SoftmaxWithLoss",
+              "SGD")),
     Question("one-hot", 3, "왜 원-핫 인코딩을 쓰나?", "Why one-hot encoding?",
-             ("SoftmaxWithLoss", "cross_entropy_error", "sum_squared_error", "Affine")),
+             ("SoftmaxWithLoss", "softmax", "cross_entropy_error", "sum_squared_error", "Affine", "Relu", "MultiLayerNet",
+              "SGD")),
     Question("gradient-check-gap", 5,
              "기울기 확인 결과(W1 4.8e-10, b1 2.9e-9, W2 5.1e-9, b2 1.4e-7)가 책의 값보다 조금 크다. 왜?",
              "My gradient check printed W1 4.8e-10, b1 2.9e-9, W2 5.1e-9, b2 1.4e-7, a little larger than the "
