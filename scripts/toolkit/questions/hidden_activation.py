@@ -49,6 +49,8 @@ DEPTHS = range(2, 9)  # hidden layers in the depth sweep
 SWEEP = ("sigmoid", "tanh", "relu")
 SWEEP_SEEDS = 3  # initial draws per depth: the median ratio is reported
 COMPOSITION_TOLERANCE = 1e-12  # relative, in float64: a 6-matrix product rounds at ~1e-15
+COLORS = {"step": "tab:gray", "identity": "tab:orange", "sigmoid": "tab:green", "tanh": "tab:red",
+          "relu": "tab:purple", SOFTMAX_REGRESSION: "tab:brown"}
 
 
 # ---------------------------------------------------------------------------
@@ -113,6 +115,21 @@ def new_activation_layer(session, activation):
     layers = {"step": lambda: Step(backend, session.torch), "identity": Identity, "sigmoid": backend.Sigmoid,
               "tanh": backend.Tanh, "relu": backend.Relu}
     return layers[activation]()
+
+
+def step_layer_against_step_function(session, network, x_batch):
+    """max |Step().forward(a) - backend.step_function(a)| over the first layer's a = x W1^T of a batch, +0 and -0.
+
+    0 expected: the layer is the chapter-3 function.
+    """
+    a = np.append(x_batch @ session.to_numpy(network.params["W1"]).T, [0.0, -0.0]).astype(np.float32)
+    if session.torch:
+        import torch
+
+        a = torch.from_numpy(a)
+    layer = Step(session.backend, session.torch)
+    difference = session.to_numpy(layer.forward(a)) - session.to_numpy(session.backend.step_function(a))
+    return float(np.max(np.abs(difference)))
 
 
 def weight_names(network):
@@ -200,6 +217,8 @@ def run(session):
 
     networks = {activation: make_network(session, activation, HIDDEN_LAYERS, seed) for activation in ACTIVATIONS}
     networks[SOFTMAX_REGRESSION] = make_network(session, "identity", 0, seed)
+    step_check = session.record("step_layer_minus_step_function",
+                                step_layer_against_step_function(session, networks["step"], x_batch))
     initial_norms = {name: gradient_norms(session, networks[name], x_batch, t_batch) for name in ACTIVATIONS}
     initial = {name: weights_of(session, network) for name, network in networks.items()}
 
@@ -215,7 +234,8 @@ def run(session):
     linear = identity_network_as_linear_map(session, trained["identity"], x_test, seed)
     ratios = depth_sweep(session, x_batch, t_batch, sweep_seeds)
 
-    report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size)
+    report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size,
+           step_check)
     session.figure(lambda fig: draw(fig, losses, accuracy, initial_norms, ratios), figsize=(12, 9))
 
 
@@ -224,7 +244,8 @@ def tolerance_for(accuracy, test_size):
     return 3 * float(np.sqrt(2 * accuracy * (1 - accuracy) / test_size))
 
 
-def report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size):
+def report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size,
+           step_check):
     names = list(networks)
     layer_names = [f"W{idx}" for idx in range(1, HIDDEN_LAYERS + 2)]
     session.record("test_accuracy", accuracy)
@@ -274,18 +295,19 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
         f"{accuracy[SOFTMAX_REGRESSION]:.4f}: a difference of {gap:.4f}, more than the tolerance {tolerance:.4f}")
 
     # Step passes no gradient.
-    frozen = [w for w in layer_names[:-1]]
+    frozen = layer_names[:-1]
     step_change = max(weight_change["step"][w] for w in frozen)
     output_change = weight_change["step"][layer_names[-1]]
     session.conclude(
         "step_passes_no_gradient",
-        step_change == 0 and max(initial_norms["step"][:-1]) == 0 and output_change > 0,
-        f"step passes no gradient: the gradients of {', '.join(frozen)} are exactly 0 and after training "
+        step_change == 0 and max(initial_norms["step"][:-1]) == 0 and output_change > 0 and step_check == 0,
+        f"step passes no gradient (its layer computes step_function exactly): the gradients of "
+        f"{', '.join(frozen)} are exactly 0 and after training "
         f"max |W_after - W_before| = {step_change:g} for each of them; only the output layer {layer_names[-1]} "
         f"moved ({output_change:.3g}), a linear classifier of fixed random binary features scoring "
         f"{accuracy['step']:.4f}",
         f"the step network's hidden weights moved by up to {step_change:.3g} (output layer {output_change:.3g}); "
-        f"its initial gradient norms were {initial_norms['step']}")
+        f"its initial gradient norms were {initial_norms['step']}; layer minus step_function: {step_check:g}")
 
     # Sigmoid's gradients shrink with depth.
     sigmoid = ratios["sigmoid"]
@@ -319,13 +341,14 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
 def draw(fig, losses, accuracy, initial_norms, ratios):
     (loss_ax, accuracy_ax), (norm_ax, depth_ax) = fig.subplots(2, 2)
     for name, curve in losses.items():
-        loss_ax.plot(smooth_curve(curve) if len(curve) >= 11 else curve, label=name)
-    loss_ax.set(xlabel="iteration", ylabel="training loss (smoothed)", title="Training with the same minibatches",
+        loss_ax.plot(smooth_curve(curve) if len(curve) >= 11 else curve, label=name, color=COLORS[name])
+    loss_ax.set(xlabel="iteration", ylabel="minibatch loss after its update (smoothed)",
+                title="Training with the same minibatches",
                 yscale="log")
     loss_ax.legend()
 
     names = list(accuracy)
-    bars = accuracy_ax.bar(range(len(names)), [accuracy[n] for n in names], color="tab:blue")
+    bars = accuracy_ax.bar(range(len(names)), [accuracy[n] for n in names], color=[COLORS[n] for n in names])
     accuracy_ax.bar_label(bars, fmt="%.3f")
     accuracy_ax.set_xticks(range(len(names)), [n.replace(" ", "\n") for n in names])
     accuracy_ax.set(ylabel="test accuracy", ylim=(0, 1.08), title="Test accuracy")
@@ -333,14 +356,15 @@ def draw(fig, losses, accuracy, initial_norms, ratios):
     layers = np.arange(1, HIDDEN_LAYERS + 2)
     for name, norms in initial_norms.items():
         shown = np.where(np.asarray(norms) > 0, norms, np.nan)  # log scale: step's zeros are not drawn
-        norm_ax.plot(layers, shown, marker="o", label=name + (" (0 below the last layer)" if name == "step" else ""))
+        norm_ax.plot(layers, shown, marker="o", color=COLORS[name],
+                     label=name + (" (0 below the last layer)" if name == "step" else ""))
     norm_ax.set(xlabel="layer l (W_l)", ylabel="||dL/dW_l|| at initialisation", yscale="log",
                 title="Gradient norm per layer at initialisation")
     norm_ax.set_xticks(layers)
     norm_ax.legend(fontsize="small")
 
     for name, values in ratios.items():
-        depth_ax.plot(list(DEPTHS), values, marker="o", label=name)
+        depth_ax.plot(list(DEPTHS), values, marker="o", color=COLORS[name], label=name)
     depth_ax.set(xlabel="hidden layers", ylabel="||dL/dW_1|| / ||dL/dW_last||", yscale="log",
                  title="First layer's gradient against the last's, by depth")
     depth_ax.legend()

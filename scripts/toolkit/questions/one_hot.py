@@ -78,7 +78,7 @@ def from_one_hot_written_out(session, scores, t):
         x = torch.from_numpy(scores).requires_grad_(True)
         loss = F.cross_entropy(x, torch.from_numpy(t))
         (grad,) = torch.autograd.grad(loss, x)
-        return float(loss), grad.numpy().astype(np.float64)
+        return float(loss.detach()), grad.numpy().astype(np.float64)
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_y = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     n = len(scores)
@@ -104,7 +104,8 @@ def compare_forms(session, scores, labels):
             "written_out_loss_difference": abs(loss_w - loss_i),
             "written_out_loss_difference_eps": abs(loss_w - loss_i) / (eps * abs(loss_i)),
             "written_out_gradient_max_difference": float(np.max(np.abs(grad_w - grad_i))),
-            "written_out_gradient_max_difference_eps": float(np.max(np.abs(grad_w - grad_i)) / (eps * np.max(np.abs(grad_i)))),
+            "written_out_gradient_max_difference_eps":
+                float(np.max(np.abs(grad_w - grad_i)) / (eps * np.max(np.abs(grad_i)))),
             "layer_one_hot_loss_difference": abs(loss_l - loss_i),
             "layer_one_hot_gradient_max_difference": float(np.max(np.abs(grad_l - grad_i))),
             "cross_entropy_error_difference": abs(cee_o - cee_i),
@@ -286,7 +287,7 @@ def draw(fig, counts, summary):
         ax.set_xticks(range(DIGITS))
         ax.set_yticks(range(DIGITS))
         ax.set(xlabel="predicted digit", ylabel="true digit",
-               title=f"{name}: accuracy {summary[name]['accuracy']:.3f}")
+               title=f"{name}: accuracy {summary[name]['accuracy']:.3f}\n(shade: share of the true digit's row)")
     ax = axes[2]
     distances = np.arange(1, DIGITS)
     width = 0.4
