@@ -126,8 +126,11 @@ def test_the_error_summary_counts_neighbours_and_distances():
     counts[4, 9] = 1  # five digits away
     summary = question.error_summary(counts)
     assert summary == {"accuracy": 50 / 53, "errors": 3, "neighbour_errors": 2,
-                       "neighbour_share_of_errors": 2 / 3, "mean_error_distance": (2 * 1 + 5) / 3}
+                       "neighbour_share_of_errors": 2 / 3, "mean_error_distance": (2 * 1 + 5) / 3,
+                       "errors_above_true": 3, "mean_signed_error": (2 * 1 + 5) / 53}
     assert question.top_confusions(counts, 2) == [(3, 4, 2), (4, 9, 1)]
+    counts[6, 2] = 4  # four digits below
+    assert question.error_summary(counts)["mean_signed_error"] == (2 + 5 - 16) / 57
 
 
 def test_the_regressions_prediction_is_the_rounded_clipped_output():

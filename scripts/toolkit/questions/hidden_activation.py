@@ -21,7 +21,14 @@ the same optimizer and number of iterations. What it measures:
       M = W1^T W2^T ... W5^T,   c = ((b1 W2^T + b2) W3^T + ...) W5^T + b5,
   so its trained weights composed into (M, c) predict what the network
   predicts (to rounding, in float64), and it can do no better than softmax
-  regression, the best single linear map: their accuracies agree;
+  regression, the best single linear map: their accuracies agree within
+  2 points. Why 2: what separates two linear models trained differently is
+  not the test set's sampling (3 standard errors of a difference: 0.011 on
+  10000 images) but the optimisation; SGD's last iterate of the identity
+  network moves by about half a point from one checkpoint to the next (its
+  spread over the second half of training is measured and printed), while
+  the nonlinear networks sit 5 or more points higher: 2 points still tells
+  a linear model from a nonlinear one;
 - step passes no gradient: backpropagation multiplies by h'(a) = 0, so
   every weight below the last step layer keeps its initial value exactly
   (only the output layer, a linear classifier of random binary features, learns);
@@ -36,7 +43,7 @@ autograd's own zero derivative of ``sign`` (PyTorch).
 """
 import numpy as np
 
-from ..experiments import race, smooth_curve
+from ..experiments import check_finite, minibatch_seed, smooth_curve
 
 ACTIVATIONS = ("step", "identity", "sigmoid", "tanh", "relu")
 WEIGHT_INIT = {"step": "xavier", "identity": "xavier", "sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
@@ -48,6 +55,8 @@ BATCH_SIZE = 100
 DEPTHS = range(2, 9)  # hidden layers in the depth sweep
 SWEEP = ("sigmoid", "tanh", "relu")
 SWEEP_SEEDS = 3  # initial draws per depth: the median ratio is reported
+CHECKPOINTS = 10  # test accuracy measured every iters / CHECKPOINTS iterations
+LINEAR_TOLERANCE = 0.02  # identity against softmax regression: see the docstring
 COMPOSITION_TOLERANCE = 1e-12  # relative, in float64: a 6-matrix product rounds at ~1e-15
 COLORS = {"step": "tab:gray", "identity": "tab:orange", "sigmoid": "tab:green", "tanh": "tab:red",
           "relu": "tab:purple", SOFTMAX_REGRESSION: "tab:brown"}
@@ -203,9 +212,9 @@ def depth_sweep(session, x_batch, t_batch, seeds):
 # ---------------------------------------------------------------------------
 
 def run(session):
-    train_size = session.size(quick=10000, full=60000)
+    train_size = session.size(quick=20000, full=60000)
     test_size = session.size(quick=2000, full=10000)
-    iters = session.size(quick=600, full=6000)
+    iters = session.size(quick=1000, full=6000)
     (x_train, t_train), (x_test, t_test) = session.mnist(train_size, test_size)
     seed_rng = session.rng(20, 1)
     seed = int(seed_rng.integers(2**31))
@@ -222,11 +231,9 @@ def run(session):
     initial_norms = {name: gradient_norms(session, networks[name], x_batch, t_batch) for name in ACTIVATIONS}
     initial = {name: weights_of(session, network) for name, network in networks.items()}
 
-    optimizers = {name: session.backend.SGD(lr=LEARNING_RATE) for name in networks}
-    losses = race(session.args, networks, optimizers, x_train, t_train, iters, BATCH_SIZE,
-                  report_every=max(iters // 5, 1))
+    losses, checkpoints = train_together(session, networks, (x_train, t_train), (x_test, t_test), iters)
     trained = {name: weights_of(session, network) for name, network in networks.items()}
-    accuracy = {name: float(network.accuracy(x_test, t_test)) for name, network in networks.items()}
+    accuracy = {name: curve[-1] for name, curve in checkpoints["test_accuracy"].items()}
     final_loss = {name: float(np.mean(curve[-50:])) for name, curve in losses.items()}
 
     weight_change = {name: {param: float(np.max(np.abs(trained[name][param] - initial[name][param])))
@@ -234,21 +241,44 @@ def run(session):
     linear = identity_network_as_linear_map(session, trained["identity"], x_test, seed)
     ratios = depth_sweep(session, x_batch, t_batch, sweep_seeds)
 
-    report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size,
+    report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, checkpoints,
            step_check)
-    session.figure(lambda fig: draw(fig, losses, accuracy, initial_norms, ratios), figsize=(12, 9))
+    session.figure(lambda fig: draw(fig, losses, checkpoints, initial_norms, ratios), figsize=(12, 9))
 
 
-def tolerance_for(accuracy, test_size):
-    """Three standard errors of the difference of two accuracies near ``accuracy`` on ``test_size`` images."""
-    return 3 * float(np.sqrt(2 * accuracy * (1 - accuracy) / test_size))
+def train_together(session, networks, train, test, iters):
+    """SGD on the same minibatches for every network; the test accuracy at ``CHECKPOINTS`` evenly spaced points.
+
+    Returns ({name: [loss of each minibatch before its update]}, {"iteration": [...], "test_accuracy":
+    {name: [...]}}).
+    """
+    (x_train, t_train), (x_test, t_test) = train, test
+    rng = np.random.default_rng(minibatch_seed(session.seed))
+    optimizers = {name: session.backend.SGD(lr=LEARNING_RATE) for name in networks}
+    losses = {name: [] for name in networks}
+    checkpoints = {"iteration": [], "test_accuracy": {name: [] for name in networks}}
+    every = max(iters // CHECKPOINTS, 1)
+    with session.progress(iters, "training") as bar:
+        for i in range(1, iters + 1):
+            batch = rng.choice(len(x_train), BATCH_SIZE)
+            for name, network in networks.items():
+                optimizers[name].update(network.params, network.gradient(x_train[batch], t_train[batch]))
+                losses[name].append(float(network.last_loss))
+                check_finite(losses[name][-1], f"for {name} at iteration {i}")
+            if i % every == 0 or i == iters:
+                checkpoints["iteration"].append(i)
+                for name, network in networks.items():
+                    checkpoints["test_accuracy"][name].append(float(network.accuracy(x_test, t_test)))
+            bar.update()
+    return losses, checkpoints
 
 
-def report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, test_size,
+def report(session, networks, accuracy, final_loss, initial_norms, weight_change, linear, ratios, checkpoints,
            step_check):
     names = list(networks)
     layer_names = [f"W{idx}" for idx in range(1, HIDDEN_LAYERS + 2)]
     session.record("test_accuracy", accuracy)
+    session.record("test_accuracy_checkpoints", checkpoints)
     session.record("final_loss_mean_last_50", final_loss)
     session.record("initial_gradient_norms", {name: dict(zip(layer_names, norms))
                                               for name, norms in initial_norms.items()})
@@ -257,7 +287,7 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
     session.record("depth_sweep", {"depths": list(DEPTHS), "first_over_last_gradient_norm": ratios})
 
     session.table("Test accuracy after the same training (SGD, same minibatches)",
-                  ["hidden activation", "initialisation", "loss (mean last 50)", "test accuracy"],
+                  ["hidden activation", "initialisation", "minibatch loss (mean of last 50)", "test accuracy"],
                   [[name, WEIGHT_INIT.get(name, "xavier"), f"{final_loss[name]:.4f}", f"{accuracy[name]:.4f}"]
                    for name in names])
     session.table("Gradient norm ||dL/dW_l|| per layer at initialisation (one fixed batch of 100)",
@@ -273,9 +303,18 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
                   [[depth, *(f"{ratios[a][k]:.3g}" for a in SWEEP)] for k, depth in enumerate(DEPTHS)])
 
     # Identity network = one linear map, and as good as softmax regression.
-    tolerance = tolerance_for(accuracy[SOFTMAX_REGRESSION], test_size)
+    tolerance = LINEAR_TOLERANCE
     gap = abs(accuracy["identity"] - accuracy[SOFTMAX_REGRESSION])
-    session.record("identity_vs_softmax_regression", {"difference": gap, "tolerance": tolerance})
+    late = {name: checkpoints["test_accuracy"][name][len(checkpoints["iteration"]) // 2:]
+            for name in ("identity", SOFTMAX_REGRESSION)}
+    steps = np.abs(np.diff(late["identity"]))
+    session.record("identity_vs_softmax_regression", {
+        "difference": gap, "tolerance": tolerance,
+        "second_half_mean": {name: float(np.mean(curve)) for name, curve in late.items()},
+        "identity_largest_change_between_checkpoints_second_half": float(steps.max()) if len(steps) else 0.0})
+    session.table("The two linear models' test accuracy over the second half of training (checkpoints)",
+                  ["model", *checkpoints["iteration"][len(checkpoints["iteration"]) // 2:], "mean"],
+                  [[name, *(f"{a:.4f}" for a in curve), f"{np.mean(curve):.4f}"] for name, curve in late.items()])
     session.conclude(
         "identity_is_one_linear_map",
         linear["relative_difference"] <= COMPOSITION_TOLERANCE and linear["same_predictions"] == 1.0,
@@ -287,12 +326,14 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
         f"(relative), above {COMPOSITION_TOLERANCE:g}; same class for {linear['same_predictions']:.2%}")
     session.conclude(
         "identity_matches_softmax_regression",
-        gap <= tolerance,
+        gap <= tolerance and accuracy["relu"] - accuracy["identity"] > 2 * tolerance,
         f"the identity network's accuracy {accuracy['identity']:.4f} matches softmax regression's "
-        f"{accuracy[SOFTMAX_REGRESSION]:.4f} (difference {gap:.4f} <= {tolerance:.4f}, three standard errors "
-        f"of a difference of two accuracies on {test_size} test images); ReLU reaches {accuracy['relu']:.4f}",
+        f"{accuracy[SOFTMAX_REGRESSION]:.4f} (difference {gap:.4f} <= {tolerance}; its own accuracy moved by up "
+        f"to {steps.max() if len(steps) else 0:.4f} between checkpoints in the second half of training), while "
+        f"tanh and ReLU reach {accuracy['tanh']:.4f} and {accuracy['relu']:.4f}: a linear model's accuracy",
         f"the identity network scored {accuracy['identity']:.4f} against softmax regression's "
-        f"{accuracy[SOFTMAX_REGRESSION]:.4f}: a difference of {gap:.4f}, more than the tolerance {tolerance:.4f}")
+        f"{accuracy[SOFTMAX_REGRESSION]:.4f} (difference {gap:.4f}, tolerance {tolerance}), tanh "
+        f"{accuracy['tanh']:.4f}, ReLU {accuracy['relu']:.4f}")
 
     # Step passes no gradient.
     frozen = layer_names[:-1]
@@ -338,20 +379,19 @@ def report(session, networks, accuracy, final_loss, initial_norms, weight_change
         + sigmoid_note)
 
 
-def draw(fig, losses, accuracy, initial_norms, ratios):
-    (loss_ax, accuracy_ax), (norm_ax, depth_ax) = fig.subplots(2, 2)
+def draw(fig, losses, checkpoints, initial_norms, ratios):
+    (accuracy_ax, loss_ax), (norm_ax, depth_ax) = fig.subplots(2, 2)
+    for name, curve in checkpoints["test_accuracy"].items():
+        accuracy_ax.plot(checkpoints["iteration"], curve, marker="o", color=COLORS[name],
+                         label=f"{name} ({curve[-1]:.3f})")
+    accuracy_ax.set(xlabel="iteration", ylabel="test accuracy", ylim=(0, 1), title="Test accuracy during training")
+    accuracy_ax.legend(fontsize="small")
+
     for name, curve in losses.items():
         loss_ax.plot(smooth_curve(curve) if len(curve) >= 11 else curve, label=name, color=COLORS[name])
-    loss_ax.set(xlabel="iteration", ylabel="minibatch loss after its update (smoothed)",
-                title="Training with the same minibatches",
+    loss_ax.set(xlabel="iteration", ylabel="minibatch loss (smoothed)", title="Training with the same minibatches",
                 yscale="log")
-    loss_ax.legend()
-
-    names = list(accuracy)
-    bars = accuracy_ax.bar(range(len(names)), [accuracy[n] for n in names], color=[COLORS[n] for n in names])
-    accuracy_ax.bar_label(bars, fmt="%.3f")
-    accuracy_ax.set_xticks(range(len(names)), [n.replace(" ", "\n") for n in names])
-    accuracy_ax.set(ylabel="test accuracy", ylim=(0, 1.08), title="Test accuracy")
+    loss_ax.legend(fontsize="small")
 
     layers = np.arange(1, HIDDEN_LAYERS + 2)
     for name, norms in initial_norms.items():

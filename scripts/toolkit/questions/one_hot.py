@@ -175,6 +175,8 @@ def error_summary(counts):
         "neighbour_errors": int(neighbours),
         "neighbour_share_of_errors": float(neighbours / errors) if errors else 0.0,
         "mean_error_distance": float((np.abs(i - j) * counts)[i != j].sum() / errors) if errors else 0.0,
+        "errors_above_true": int(counts[j > i].sum()),  # predicted a larger digit than the true one
+        "mean_signed_error": float(((j - i) * counts).sum() / counts.sum()),
     }
 
 
@@ -230,9 +232,12 @@ def report(session, forms, counts, summary, test_size):
                    for dtype, r in forms.items()])
     session.table("Classification (10 outputs, cross-entropy) against regression (1 output, squared error)",
                   ["model", "test accuracy", "errors", "errors one digit away", "share of errors",
-                   "mean |pred - true| of errors", "most frequent confusions (true->pred: count)"],
+                   "mean |pred - true| of errors", "errors above / below the true digit", "mean pred - true",
+                   "most frequent confusions (true->pred: count)"],
                   [[name, f"{s['accuracy']:.4f}", s["errors"], s["neighbour_errors"],
                     f"{s['neighbour_share_of_errors']:.3f}", f"{s['mean_error_distance']:.2f}",
+                    f"{s['errors_above_true']} / {s['errors'] - s['errors_above_true']}",
+                    f"{s['mean_signed_error']:+.3f}",
                     ", ".join(f"{a}->{b}: {n}" for a, b, n in top_confusions(counts[name]))]
                    for name, s in summary.items()])
     for name, c in counts.items():
