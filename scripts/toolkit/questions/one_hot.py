@@ -29,7 +29,9 @@ Two parts.
    target), or in 1 output trained with squared error (4.2.1),
    E = 1/N sum_n 1/2 (y_n - t_n)^2 with t_n the digit 0..9, whose prediction
    is y rounded to the nearest digit and clipped to 0..9. Both learn from the
-   same minibatches with the same optimizer and iterations. Measured: test
+   same minibatches with SGD for the same iterations; the regression's
+   learning rate is 0.01, the classifier's 0.1, because at 0.1 the squared
+   error of targets up to 9 diverges (inf within ten iterations). Measured: test
    accuracy, both confusion matrices, and the share of errors that land on
    a numeric neighbour (|predicted - true| = 1). A single number imposes an
    order, 3 between 2 and 4, that digits' shapes do not have: a 4 that looks
