@@ -74,6 +74,14 @@ def test_every_conclusion_is_the_expected_one_on_quick(run):
 
 
 @requires_mnist
+def test_the_same_seed_gives_the_same_numbers(run, tmp_path):
+    if run.backend != "scratch":
+        pytest.skip("one rerun is enough: the scratch backend's, the cheaper")
+    _, again = run_question("one-hot", tmp_path, "--no-plot", backend="scratch")
+    assert again["measured"] == run.measured
+
+
+@requires_mnist
 def test_the_figure_is_a_png(run):
     assert run.result["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

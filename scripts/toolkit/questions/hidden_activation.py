@@ -38,8 +38,9 @@ the same optimizer and number of iterations. What it measures:
 
 The hidden layers are the backend's own (``Affine``, ``Sigmoid``, ``Tanh``,
 ``Relu`` in ``MultiLayerNet``); the step and identity layers are written
-here, the step's backward as the zeros its derivative gives (NumPy) or
-autograd's own zero derivative of ``sign`` (PyTorch).
+here around the backend's ``step_function`` and ``identity_function``, the
+step's backward as the zeros its derivative gives (NumPy) or autograd's own
+zero derivative of ``sign`` (PyTorch).
 """
 import numpy as np
 
@@ -91,10 +92,13 @@ class Step:
 
 
 class Identity:
-    """Identity (3.4.3) as a hidden layer: forward returns ``a``, backward passes ``dout`` through."""
+    """Identity (3.4.3) as a hidden layer: forward ``identity_function``, backward passes ``dout`` through."""
+
+    def __init__(self, backend):
+        self.backend = backend
 
     def forward(self, x):
-        return x
+        return self.backend.identity_function(x)
 
     def backward(self, dout):
         return dout
@@ -121,7 +125,7 @@ def make_network(session, activation, hidden_layers, seed, dtype="float32"):
 
 def new_activation_layer(session, activation):
     backend = session.backend
-    layers = {"step": lambda: Step(backend, session.torch), "identity": Identity, "sigmoid": backend.Sigmoid,
+    layers = {"step": lambda: Step(backend, session.torch), "identity": lambda: Identity(backend), "sigmoid": backend.Sigmoid,
               "tanh": backend.Tanh, "relu": backend.Relu}
     return layers[activation]()
 
