@@ -225,8 +225,8 @@ def report(session, forms, counts, summary, test_size):
     session.record("top_confusions", {name: top_confusions(c) for name, c in counts.items()})
 
     session.table(f"Cross-entropy with one-hot targets against label indices ({test_size} test images' scores)",
-                  ["dtype", "loss (indices)", "loss (one-hot)", "|loss difference|", "max |gradient difference|",
-                   "in eps x max|grad|", "layer given one-hot: loss, gradient"],
+                  ["dtype", "loss (indices)", "loss (one-hot)", "loss difference", "largest gradient difference",
+                   "in eps of the largest gradient entry", "layer given one-hot: loss, gradient differences"],
                   [[dtype, f"{r['loss_indices']:.17g}", f"{r['loss_one_hot_written_out']:.17g}",
                     f"{r['written_out_loss_difference']:.3g}", f"{r['written_out_gradient_max_difference']:.3g}",
                     f"{r['written_out_gradient_max_difference_eps']:.3g}",
@@ -234,7 +234,7 @@ def report(session, forms, counts, summary, test_size):
                    for dtype, r in forms.items()])
     session.table("Classification (10 outputs, cross-entropy) against regression (1 output, squared error)",
                   ["model", "test accuracy", "errors", "errors one digit away", "share of errors",
-                   "mean |pred - true| of errors", "errors above / below the true digit", "mean pred - true",
+                   "mean distance of errors", "errors above / below the true digit", "mean pred - true",
                    "most frequent confusions (true->pred: count)"],
                   [[name, f"{s['accuracy']:.4f}", s["errors"], s["neighbour_errors"],
                     f"{s['neighbour_share_of_errors']:.3f}", f"{s['mean_error_distance']:.2f}",
