@@ -81,3 +81,10 @@ def test_the_mnist_loss_conclusion_cites_the_measured_means(result):
 @requires_mnist
 def test_the_figure_is_a_png(result):
     assert result["plot"].read_bytes()[:8] == PNG_SIGNATURE
+
+
+@requires_mnist
+def test_run_long_rmsprop_is_thrown_off_the_minimum_and_adagrad_is_not(result):
+    farthest = result["measured"]["paths_on_f_long_walk_farthest_from_minimum_second_half"]
+    assert farthest["RMSprop"] > 0.1  # lr * g / eps once h < eps^2
+    assert farthest["AdaGrad"] < 1e-10

@@ -426,10 +426,10 @@ def draw(fig, session, optimizers, losses):
     ax.legend()
     ax = axes[1, 2]
     for k, (name, curve) in enumerate(losses.items()):
-        ax.plot(experiments.smooth_curve(curve), "-" if "uncorrected" not in name else "--", color=f"C{k // 2}",
-                label=name)
+        ax.semilogx(np.arange(1, len(curve) + 1), experiments.smooth_curve(curve),
+                    "-" if "uncorrected" not in name else "--", color=f"C{k // 2}", label=name)
     ax.set_ylim(0, 2.5)
-    ax.set_xlabel("iteration")
+    ax.set_xlabel("iteration (log: the early steps differ)")
     ax.set_title("MNIST loss (smoothed)")
     ax.legend()
     fig.suptitle(f"Adam with and without bias correction ({session.backend_name} backend)")

@@ -53,6 +53,7 @@ MNIST_OPTIMIZERS = {"AdaGrad": {"lr": 0.01}, "RMSprop": {"lr": 0.001, "decay_rat
 CONSTANT_GRADIENTS = (1e-3, 1.0, 100.0)  # three weights, three steady gradient sizes
 BATCH_SIZE = 128
 PATH_STEPS = 100  # both converge by then; much longer, RMSprop's h falls below eps^2 and it jumps off the minimum
+LONG_STEPS = 1000  # long enough for that jump
 
 
 def run(session):
@@ -185,7 +186,24 @@ def paths_on_f(session):
         f"(|x| {abs(walks['AdaGrad'][-1, 0]):.2g} and {abs(walks['RMSprop'][-1, 0]):.2g}).",
         f"On f the rates do not behave as expected: AdaGrad's never rises: {falling}; RMSprop's ends "
         f"{recovers:.3g} times above its lowest.")
+    forgetting_has_a_price(session)
     return walks
+
+
+def forgetting_has_a_price(session, steps=LONG_STEPS):
+    """The same walks run on: RMSprop's h decays below eps^2 near the minimum, and lr * g / eps throws it off."""
+    farthest = {}
+    for name, hyper in PATH_OPTIMIZERS.items():
+        points = paths.walk(session.backend, session.backend_name, name, hyper, steps, "float64")
+        farthest[name] = float(np.max(np.abs(points[steps // 2:])))
+    session.record("paths_on_f_long_walk_farthest_from_minimum_second_half", {"steps": steps, **farthest})
+    session.conclude(
+        "forgetting_price", farthest["RMSprop"] > 1e3 * max(farthest["AdaGrad"], 1e-300),
+        f"Forgetting has a price: run for {steps} steps, RMSprop's h near the minimum decays below eps^2, its "
+        f"step becomes lr * g / eps and it is thrown off the minimum (up to {farthest['RMSprop']:.2g} away over "
+        f"the second half), while AdaGrad stays within {farthest['AdaGrad']:.2g}.",
+        f"Over {steps} steps RMSprop stays near the minimum (at most {farthest['RMSprop']:.2g} away over the "
+        f"second half; AdaGrad {farthest['AdaGrad']:.2g}).")
 
 
 # ---------------------------------------------------------------------------
