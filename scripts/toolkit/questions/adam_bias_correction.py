@@ -42,6 +42,7 @@ iterations, and the loss of ``MultiLayerNet(784, [100]*4, 10)`` trained on
 MNIST by each variant from the same initial weights on the same minibatches
 (``toolkit.experiments.race``).
 """
+import contextlib
 import math
 from types import SimpleNamespace
 
@@ -107,7 +108,6 @@ class AdamVariant:
             self._watch(params, grads, before)
 
     def _no_grad(self):
-        import contextlib
         if self.torch:
             import torch
             return torch.no_grad()
@@ -370,10 +370,11 @@ def report_losses(session, losses):
     session.record("mnist_mean_loss", summary)
     session.table(f"MNIST loss (mean over the minibatches), {iters} iterations", ["variant", *spans],
                   [[name, *(f"{v:.4f}" for v in s.values())] for name, s in summary.items()])
-    gaps = {beta2: summary[variant_name(beta2, False)][f"last {last}"] - summary[variant_name(beta2, True)][f"last {last}"]
-            for beta2 in BETA2S}
-    early = {beta2: summary[variant_name(beta2, False)]["first 100"] - summary[variant_name(beta2, True)]["first 100"]
-             for beta2 in BETA2S}
+    def uncorrected_minus_corrected(span):
+        return {beta2: summary[variant_name(beta2, False)][span] - summary[variant_name(beta2, True)][span]
+                for beta2 in BETA2S}
+
+    gaps, early = uncorrected_minus_corrected(f"last {last}"), uncorrected_minus_corrected("first 100")
     session.record("mnist_uncorrected_minus_corrected_loss", {"first_100": early, f"last_{last}": gaps})
     big, small = BETA2S
     numbers = ", ".join(f"beta2 {b}: {early[b]:+.4f} over the first 100 iterations, {gaps[b]:+.4f} over the last "

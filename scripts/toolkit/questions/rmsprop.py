@@ -31,7 +31,9 @@ gradient, the step tends to lr and stays there. The experiment measures:
    off the path as -dx / (df/dx). Both first steps are lr * g / sqrt(h) with
    h = g^2 (AdaGrad) or (1 - rho) g^2 (RMSprop), so an RMSprop lr of
    sqrt(1 - rho) = 0.1 times AdaGrad's gives the same first step (1.5 per
-   coordinate here) and any difference comes later;
+   coordinate here) and any difference comes later. The same walks run for
+   1000 steps show the price of forgetting: near the minimum RMSprop's h
+   decays below eps^2, its step becomes lr * g / eps and it is thrown off;
 4. MNIST: ``MultiLayerNet(784, [100]*4, 10)`` trained by each (the race of the
    book's optimizer_compare_mnist.py, ``toolkit.experiments.race``: the same
    initial weights and minibatches), the median effective rate over the
@@ -138,7 +140,8 @@ def decay_rate_is_alpha(session):
     book = paths.walk(session.book, "scratch", "RMSprop", {"lr": lr, "decay_rate": RHO}, steps, "float64")
     difference = float(np.max(np.abs(ours - book)))
     session.record("rmsprop_against_book_max_difference", difference)
-    what = "torch.optim.RMSprop(alpha=0.99, eps=1e-7)" if session.torch else "scratch.RMSprop(decay_rate=0.99, eps=1e-7)"
+    what = ("torch.optim.RMSprop(alpha=0.99, eps=1e-7)" if session.torch
+            else "scratch.RMSprop(decay_rate=0.99, eps=1e-7)")
     session.conclude(
         "alpha_is_decay_rate", difference < 1e-12,
         f"{what} walks the book's RMSprop path (decay_rate 0.99) to {difference:.1g} over {steps} steps on f: "
@@ -169,7 +172,8 @@ def paths_on_f(session):
         "effective_rate_of_x_at": {name: {str(t): float(r[t - 1]) for t in shown} for name, r in rates.items()}})
     session.table(f"The paths on f = x^2/20 + y^2 from {paths.INIT_POS} (AdaGrad lr 1.5, RMSprop lr 0.15, "
                   f"float64): the effective rate of x, lr / (sqrt(h) + eps), and how far x is from the minimum",
-                  ["step", "AdaGrad rate", "AdaGrad: distance of x from 0", "RMSprop rate", "RMSprop: distance of x from 0"],
+                  ["step", "AdaGrad rate", "AdaGrad: distance of x from 0", "RMSprop rate",
+                   "RMSprop: distance of x from 0"],
                   [[str(t), f"{rates['AdaGrad'][t - 1]:.4g}", f"{abs(walks['AdaGrad'][t, 0]):.3g}",
                     f"{rates['RMSprop'][t - 1]:.4g}", f"{abs(walks['RMSprop'][t, 0]):.3g}"] for t in shown])
     adagrad, rmsprop = rates["AdaGrad"], rates["RMSprop"]
