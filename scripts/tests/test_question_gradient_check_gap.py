@@ -2,11 +2,15 @@
 
 One --quick run (book's code, scratch backend only); the tests read its JSON.
 """
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 import scratch.book
+from toolkit import questions
 from toolkit.questions import gradient_check_gap as question
+from toolkit.questions.session import Session
 from .question_support import requires_mnist, run_question
 
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -105,3 +109,13 @@ def test_the_float32_network_holds_the_books_weights_rounded():
     for name in PARAMS:
         assert float32.params[name].dtype == np.float32
         np.testing.assert_array_equal(float32.params[name], float64.params[name].astype(np.float32))
+
+
+@requires_mnist
+def test_the_sessions_float32_images_are_the_books_load_mnist_bit_for_bit():
+    args = SimpleNamespace(quick=True, seed=0, backend="scratch", threads=1, no_plot=True, plot=None, json=None,
+                           markdown=None, no_progress=True, data_dir=None, download=False)
+    (x, t), _ = Session(questions.find_question("gradient-check-gap"), args).mnist(train_size=100, dtype="float32")
+    (x_book, t_book), _ = scratch.book.load_mnist(normalize=True)
+    np.testing.assert_array_equal(x, x_book[:100])
+    np.testing.assert_array_equal(t, t_book[:100])

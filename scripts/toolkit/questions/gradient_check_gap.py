@@ -125,7 +125,7 @@ def run(session):
     book = session.book
     seed = session.seed
     checked = session.size(quick=("b1", "W2", "b2"), full=PARAMS)  # the factor tables (W1 is 99% of the time)
-    (x_train, t_train), _ = session.mnist(dtype="float32")  # the book's load_mnist(normalize=True): float32
+    (x_train, t_train), _ = session.mnist(dtype="float32")  # bit for bit the book's load_mnist(normalize=True)
     x3, t3 = x_train[:3], t_train[:3]
     network = book_network(book, seed)
     session.say(f"TwoLayerNet(784, 50, 10), np.random.seed({seed}), the first 3 training images, h = {BOOK_H:g}")
