@@ -28,14 +28,17 @@ def measured(result, key):
 
 @requires_mnist
 def test_the_two_gradients_trajectories_agree_far_below_the_activations_gap(result):
-    grid_gap = abs(measured(result, "grid.relu.backprop.losses")[-1] - measured(result, "grid.sigmoid.backprop.losses")[-1])
+    loss_gap = abs(measured(result, "grid.relu.backprop.losses")[-1] - measured(result, "grid.sigmoid.backprop.losses")[-1])
+    accuracy_gap = (measured(result, "grid.relu.backprop.test_accuracy")
+                    - measured(result, "grid.sigmoid.backprop.test_accuracy"))
+    assert accuracy_gap > 0.1  # ReLU learns faster on the tiny network too
     for activation in question.ACTIVATIONS:
         numerical = measured(result, f"grid.{activation}.numerical.losses")
         backprop = measured(result, f"grid.{activation}.backprop.losses")
         assert numerical[0] == backprop[0]  # the same initial weights and minibatch
-        assert np.max(np.abs(np.subtract(numerical, backprop))) < grid_gap / 100
+        assert np.max(np.abs(np.subtract(numerical, backprop))) < loss_gap / 10
         assert abs(measured(result, f"grid.{activation}.numerical.test_accuracy")
-                   - measured(result, f"grid.{activation}.backprop.test_accuracy")) <= 0.005
+                   - measured(result, f"grid.{activation}.backprop.test_accuracy")) < accuracy_gap / 10
 
 
 @requires_mnist
