@@ -223,7 +223,7 @@ def conclude(session, with_delta, without_delta, shrink, vs_notes, vs_book, pred
         f"{low:.0f}x to {high:.0f}x (10^{np.log10(low):.1f} to 10^{np.log10(high):.1f}). Backpropagation "
         f"differentiates the loss without 1e-7, the central difference the loss with it: the closed form "
         f"mean_k |1/N sum_n (y_nk - t_nk) 1e-7 / (y_t + 1e-7)| predicts b2's {with_delta['b2']:.3e} as "
-        f"{predicted:.3e}. The book's printed numbers are those of a loss without 1e-7.",
+        f"{predicted:.3e}. The book's printed numbers match a loss without 1e-7.",
         f"Removing the 1e-7 changes the gap {low:.2g}x to {high:.2g}x only, or the sizes do not match: {numbers}.")
 
     b2_with = dict(zip(STEPS, sweep["with_1e-7"]["b2"]))
