@@ -28,7 +28,8 @@ def measured(result, key):
 
 @requires_mnist
 def test_the_two_gradients_trajectories_agree_far_below_the_activations_gap(result):
-    loss_gap = abs(measured(result, "grid.relu.backprop.losses")[-1] - measured(result, "grid.sigmoid.backprop.losses")[-1])
+    loss_gap = abs(measured(result, "grid.relu.backprop.losses")[-1]
+                   - measured(result, "grid.sigmoid.backprop.losses")[-1])
     accuracy_gap = (measured(result, "grid.relu.backprop.test_accuracy")
                     - measured(result, "grid.sigmoid.backprop.test_accuracy"))
     assert accuracy_gap > 0.1  # ReLU learns faster on the tiny network too

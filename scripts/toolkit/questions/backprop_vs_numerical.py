@@ -217,7 +217,8 @@ def conclude(session, grid, differences, closest_to_kink, first_parting, timings
         f"and backpropagation trajectories differ by at most {largest:.1e} in loss per step (sigmoid "
         f"{differences['sigmoid'].max():.1e}, ReLU {differences['relu'].max():.1e}{kink}), against "
         f"{activation_gap:.3f} between the activations' last losses, and reach test accuracies within "
-        f"{accuracy_change:.4f}, against {accuracy_gap:.4f} between the activations (sigmoid {grid['sigmoid', 'numerical']['test_accuracy']:.4f} and "
+        f"{accuracy_change:.4f}, against {accuracy_gap:.4f} between the activations (sigmoid "
+        f"{grid['sigmoid', 'numerical']['test_accuracy']:.4f} and "
         f"{grid['sigmoid', 'backprop']['test_accuracy']:.4f}, ReLU {grid['relu', 'numerical']['test_accuracy']:.4f} "
         f"and {grid['relu', 'backprop']['test_accuracy']:.4f}).",
         f"The two gradients' trajectories differ by up to {largest:.1e} in loss and {accuracy_change:.4f} in test "

@@ -176,7 +176,8 @@ def run(session):
     session.record("precision", precision)
     header = ["", *(f"{p} (1e-7)" for p in checked), *(f"{p} (0)" for p in checked)]
     session.table("float32 against float64 (h = 1e-4, first 3 images)", header,
-                  [gap_row(label, gaps["with_1e-7"], gaps["without_1e-7"], checked) for label, gaps in precision.items()])
+                  [gap_row(label, gaps["with_1e-7"], gaps["without_1e-7"], checked)
+                   for label, gaps in precision.items()])
 
     # -- 4. which samples, which weights ---------------------------------------------------------------
     draws = session.size(quick=3, full=5)
