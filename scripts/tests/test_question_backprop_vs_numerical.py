@@ -66,6 +66,9 @@ def test_relu_beats_sigmoid_with_backpropagation_for_both(result):
     assert 0.01 < relu - sigmoid < 0.06
     assert measured(result, "book_run.relu_minus_sigmoid_test_accuracy") == pytest.approx(relu - sigmoid)
     assert len(measured(result, "book_run.relu.losses")) == 2000
+    # sigmoid's derivative is at most 1/4: its first gradient reaching W1 is smaller than ReLU's
+    assert (measured(result, "book_run.sigmoid.initial_gradient_norms")["W1"]
+            < measured(result, "book_run.relu.initial_gradient_norms")["W1"] / 2)
     assert np.mean(measured(result, "book_run.relu.losses")[-600:]) < np.mean(
         measured(result, "book_run.sigmoid.losses")[-600:])
 
