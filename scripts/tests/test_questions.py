@@ -102,3 +102,19 @@ def test_asking_for_more_images_than_mnist_has_is_one_error(tmp_path):
     session._mnist[("float32", True)] = ((np.zeros((2, 1)), np.zeros(2)), (np.zeros((1, 1)), np.zeros(1)))
     with pytest.raises(ValueError, match="asks for 3 training images; MNIST has 2"):
         session.mnist(train_size=3)
+
+
+def test_docs_answer_every_question_with_its_command_numbers_and_figure():
+    from .script_support import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "questions.md").read_text()
+    sections = text.split('<a id="')[1:]
+    assert [section.split('"')[0] for section in sections] == NAMES
+    for question, section in zip(questions.QUESTIONS, sections):
+        assert f"## {question.name}: " in section and question.korean in section, question.name
+        assert f"python scripts/questions.py {question.name}" in section, question.name
+        assert "**Answer.**" in section and "|---" in section, f"{question.name}: no measured table or answer"
+        figures = [line.split("](")[1].split(")")[0] for line in section.splitlines() if line.startswith("![")]
+        assert figures, f"{question.name}: no figure"
+        for figure in figures:
+            assert (REPO_ROOT / "docs" / figure).is_file(), figure

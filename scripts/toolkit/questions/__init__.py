@@ -62,7 +62,7 @@ QUESTIONS = (
              ("Adam", "MultiLayerNet")),
     Question("batchnorm-gamma-beta", 6, "배치 정규화의 계층마다 있는 확대(γ)와 이동(β)은 무엇을 위한 것인가?",
              "What are batch norm's per-layer scale (γ) and shift (β) for?",
-             ("BatchNormalization", "MultiLayerNetExtend", "Sigmoid", "Relu")),
+             ("BatchNormalization", "MultiLayerNetExtend", "Sigmoid", "Relu", "Adam")),
     Question("lenet-subsampling", 8, "LeNet의 서브샘플링은 무작위인가?", "Is LeNet's subsampling random?",
              ("Subsampling", "Pooling", "AvgPooling", "LeNet")),
     Question("lrn", 8, "LRN(국소적 응답 정규화)은 무엇을 하나?", "What does LRN, local response normalisation, do?",
@@ -75,7 +75,7 @@ QUESTIONS = (
     Question("weight-decay", 6, "가중치 감소가 어려웠다.", "Weight decay was hard.",
              ("MultiLayerNet", "SGD"), kind="hard"),
     Question("hyperparameter-search", 6, "하이퍼파라미터 최적화가 어려웠다.",
-             "Hyperparameter optimisation was hard.", ("MultiLayerNet", "SGD"), kind="hard"),
+             "Hyperparameter optimisation was hard.", ("MultiLayerNet", "SGD", "Trainer"), kind="hard"),
 )
 
 
