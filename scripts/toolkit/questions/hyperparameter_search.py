@@ -36,19 +36,22 @@ WEIGHT_DECAY_EXPONENTS = (-8, -4)
 TRAIN_SIZE = 500  # the first 500 MNIST training images, as in the book
 VALIDATION_RATE = 0.2  # 20% of them held out for validation, as in the book
 BATCH_SIZE = 100
+END_POINT_SIDE = 3  # a 3x3 grid from end to end as well: it tries lr = 1e-2, the range's upper end
 SPLIT_STREAM, DRAW_STREAM, NETWORK_STREAM = 1, 2, 3  # one random stream per purpose (session.rng)
 
 
-def grid_values(exponents, k):
-    """k values on a log scale at the centres of k equal cells of 10^exponents."""
+def grid_values(exponents, k, end_points=False):
+    """k values on a log scale: at the centres of k equal cells of 10^exponents, or from end to end."""
     low, high = exponents
+    if end_points:
+        return np.logspace(low, high, k)
     return 10.0 ** (low + (np.arange(k) + 0.5) * (high - low) / k)
 
 
-def grid_trials(k):
-    """The k x k grid of (lr, weight decay) pairs, as Python floats (float32 training stays float32)."""
-    return [(float(lr), float(wd)) for lr in grid_values(LR_EXPONENTS, k)
-            for wd in grid_values(WEIGHT_DECAY_EXPONENTS, k)]
+def grid_trials(k, end_points=False):
+    """The k x k grid of (lr, weight decay) pairs, lr-major, as Python floats (float32 training stays float32)."""
+    return [(float(lr), float(wd)) for lr in grid_values(LR_EXPONENTS, k, end_points)
+            for wd in grid_values(WEIGHT_DECAY_EXPONENTS, k, end_points)]
 
 
 def random_trials(n, rng):
@@ -92,10 +95,11 @@ def run_seed(session, seed_index, sides, epochs, bar):
     draws = random_trials(max(sides) ** 2, session.rng(DRAW_STREAM, seed_index))
     random_scores = [replication.score(*trial) for trial in draws]
     grids = {k: [replication.score(*trial) for trial in grid_trials(k)] for k in sides}
+    end_point_grid = [replication.score(*trial) for trial in grid_trials(END_POINT_SIDE, end_points=True)]
     return {"random_trials": draws, "random_scores": random_scores,
             "random_best_so_far": best_so_far(random_scores).tolist(),
-            "grid_scores": {k: scores for k, scores in grids.items()},
-            "grid_best": {k: max(scores) for k, scores in grids.items()},
+            "grid_scores": grids, "grid_best": {k: max(scores) for k, scores in grids.items()},
+            "end_point_grid_scores": end_point_grid, "end_point_grid_best": max(end_point_grid),
             "training_images": len(replication.train[0]), "validation_images": len(replication.validation[0])}
 
 
@@ -111,15 +115,17 @@ def sensitivity(grid_scores, k):
 
 
 def run(session):
-    sides = session.size(quick=(2, 3), full=(1, 2, 3, 4))
+    sides = session.size(quick=(3,), full=(1, 2, 3, 4))
     seeds = session.size(quick=3, full=6)
-    epochs = session.size(quick=20, full=50)
+    epochs = session.size(quick=15, full=50)
     largest = max(sides)
     iterations = int(epochs * max((TRAIN_SIZE - int(TRAIN_SIZE * VALIDATION_RATE)) / BATCH_SIZE, 1))
-    trials_per_seed = largest ** 2 + len({pair for k in sides for pair in grid_trials(k)})  # each pair trained once
+    pairs = {pair for k in sides for pair in grid_trials(k)} | set(grid_trials(END_POINT_SIDE, end_points=True))
+    trials_per_seed = largest ** 2 + len(pairs)  # each pair is trained once
     session.say(f"hyperparameter search ({session.backend_name}): MultiLayerNet(784, [100]*6, 10), SGD, "
                 f"lr 10^U{LR_EXPONENTS}, weight decay 10^U{WEIGHT_DECAY_EXPONENTS}, {epochs} epochs per trial, "
-                f"{seeds} seeds, random {largest ** 2} trials against grids {', '.join(f'{k}x{k}' for k in sides)}")
+                f"{seeds} seeds, random {largest ** 2} trials against grids {', '.join(f'{k}x{k}' for k in sides)} "
+                f"(cell centres) and {END_POINT_SIDE}x{END_POINT_SIDE} (end points)")
     with session.progress(seeds * trials_per_seed * iterations, "trials") as bar, \
             np.errstate(over="ignore", invalid="ignore"):  # a diverging trial is a result, not an error
         runs = [run_seed(session, s, sides, epochs, bar) for s in range(seeds)]
@@ -158,27 +164,34 @@ def report_sensitivity(session, runs, k):
                   ["seed", "per lr", "range along lr", "per weight decay", "range along weight decay"], rows)
 
 
+def compare_at(runs, n, grid, grid_side, name):
+    """Grid best against the best of the first n random trials, per seed: means and wins."""
+    grid = np.asarray(grid, dtype=float)
+    random = np.array([result["random_best_so_far"][n - 1] for result in runs])
+    distinct_random = np.mean([len({lr for lr, _ in result["random_trials"][:n]}) for result in runs])
+    return {"grid": name, "trials": n, "grid_side": grid_side, "grid_distinct_lr": grid_side,
+            "random_distinct_lr": distinct_random, "grid_best": grid, "random_best": random,
+            "grid_best_mean": grid.mean(), "random_best_mean": random.mean(),
+            "random_wins": int(np.sum(random > grid)), "ties": int(np.sum(random == grid)),
+            "grid_wins": int(np.sum(random < grid))}
+
+
 def report_comparison(session, runs, sides):
-    """Best validation accuracy after n = k^2 trials: grid k x k against the first n random trials."""
-    rows, comparison = [], {}
-    for k in sides:
-        n = k * k
-        grid = np.array([result["grid_best"][k] for result in runs])
-        random = np.array([result["random_best_so_far"][n - 1] for result in runs])
-        distinct_random = np.mean([len({lr for lr, _ in result["random_trials"][:n]}) for result in runs])
-        comparison[n] = {"grid_side": k, "grid_distinct_lr": k, "random_distinct_lr": distinct_random,
-                         "grid_best_mean": grid.mean(), "random_best_mean": random.mean(),
-                         "grid_best": grid, "random_best": random,
-                         "random_wins": int(np.sum(random > grid)), "ties": int(np.sum(random == grid)),
-                         "grid_wins": int(np.sum(random < grid))}
-        c = comparison[n]
-        rows.append([n, k, f"{distinct_random:g}", f"{grid.mean():.3f} ± {grid.std():.3f}",
-                     f"{random.mean():.3f} ± {random.std():.3f}", f"{c['random_wins']}/{c['ties']}/{c['grid_wins']}"])
+    """Best validation accuracy after n = k^2 trials: each grid against the first n random trials."""
+    comparison = {f"{k}x{k}": compare_at(runs, k * k, [result["grid_best"][k] for result in runs], k,
+                                         "cell centres") for k in sides}
+    k = END_POINT_SIDE
+    comparison[f"{k}x{k} end points"] = compare_at(runs, k * k, [result["end_point_grid_best"] for result in runs],
+                                                   k, "end points")
+    rows = [[c["trials"], f"{c['grid_side']}x{c['grid_side']}, {c['grid']}", c["grid_distinct_lr"],
+             f"{c['random_distinct_lr']:g}", f"{c['grid_best_mean']:.3f} ± {c['grid_best'].std():.3f}",
+             f"{c['random_best_mean']:.3f} ± {c['random_best'].std():.3f}",
+             f"{c['random_wins']}/{c['ties']}/{c['grid_wins']}"] for c in comparison.values()]
     curve = np.array([result["random_best_so_far"] for result in runs])
     session.record("random_best_so_far_mean", curve.mean(axis=0))
     session.record("comparison", comparison)
     session.table(f"best validation accuracy after n trials (mean ± sd over {len(runs)} seeds)",
-                  ["trials n", "distinct lr, grid", "distinct lr, random", "grid best", "random best",
+                  ["trials n", "grid", "distinct lr, grid", "distinct lr, random", "grid best", "random best",
                    "random wins / ties / grid wins"], rows)
     return comparison
 
@@ -192,8 +205,8 @@ def conclude(session, runs, comparison, k):
         f"moves by {lr_range:.3f} along lr but by {wd_range:.3f} along the weight decay (mean over seeds)",
         f"the learning rate does not dominate: the validation accuracy moves by {lr_range:.3f} along lr and "
         f"by {wd_range:.3f} along the weight decay on the {k}x{k} grid")
-    n = k * k
-    c = comparison[n]
+    c = comparison[f"{k}x{k}"]
+    n = c["trials"]
     session.conclude(
         "random_beats_grid", c["random_best_mean"] > c["grid_best_mean"] and c["random_wins"] > c["grid_wins"],
         f"with the same {n} trials random search finds a better validation accuracy than the {k}x{k} grid: "
@@ -204,6 +217,16 @@ def conclude(session, runs, comparison, k):
         f"against {c['grid_best_mean']:.3f} (random better in {c['random_wins']} seeds, tied in {c['ties']}, "
         f"worse in {c['grid_wins']}), although it tries {c['random_distinct_lr']:g} distinct learning rates to "
         f"the grid's {k}")
+    e = comparison[f"{END_POINT_SIDE}x{END_POINT_SIDE} end points"]
+    best_lr = grid_values(LR_EXPONENTS, END_POINT_SIDE, end_points=True)[-1]
+    session.conclude(
+        "end_point_grid_hits_the_best_lr", e["grid_best_mean"] >= e["random_best_mean"],
+        f"a grid's result hinges on where its few lr values land: the {END_POINT_SIDE}x"
+        f"{END_POINT_SIDE} grid from end to end tries lr = {best_lr:g}, the range's upper end where the accuracy "
+        f"is highest, and scores {e['grid_best_mean']:.3f}, above random's {e['random_best_mean']:.3f} with the "
+        f"same {e['trials']} trials",
+        f"even the {END_POINT_SIDE}x{END_POINT_SIDE} grid from end to end, which tries lr = {best_lr:g}, scores "
+        f"{e['grid_best_mean']:.3f} against random's {e['random_best_mean']:.3f} with the same {e['trials']} trials")
 
 
 def draw(fig, runs, sides, backend_name):
@@ -216,6 +239,9 @@ def draw(fig, runs, sides, backend_name):
     grid = np.array([[result["grid_best"][k] for k in sides] for result in runs])
     ax_best.errorbar([k * k for k in sides], grid.mean(axis=0), yerr=grid.std(axis=0), fmt="s--", capsize=3,
                      label="grid search k x k (mean ± sd)")
+    end_points = [result["end_point_grid_best"] for result in runs]
+    ax_best.errorbar([END_POINT_SIDE ** 2], [np.mean(end_points)], yerr=[np.std(end_points)], fmt="D", capsize=3,
+                     label=f"grid {END_POINT_SIDE}x{END_POINT_SIDE} from end to end (mean ± sd)")
     ax_best.set(xlabel="trials", ylabel="best validation accuracy so far",
                 title=f"best found after n trials ({len(runs)} seeds)")
     ax_best.legend(fontsize=8, loc="lower right")
