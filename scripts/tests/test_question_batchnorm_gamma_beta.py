@@ -15,8 +15,7 @@ from .question_support import requires_mnist, run_question
 from .script_support import PNG_SIGNATURE
 
 BACKENDS = ["scratch", "torch"]
-EXACT = "training, γ = sqrt(σ²_B + ε), β = μ_B (float64)"
-INFERENCE = "inference, γ = sqrt(running var + ε), β = running mean (float64)"
+EXACT, INFERENCE = experiment.EXACT, experiment.INFERENCE
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -33,15 +32,15 @@ def _measured(run):
 def test_gamma_sigma_beta_mu_returns_the_input_to_rounding(run):
     errors = _measured(run)["identity_max_abs_error"]
     assert errors[EXACT] < 1e-13 and errors[INFERENCE] < 1e-13
-    assert 1e-8 < errors["training, the same in float32"] < 1e-4  # float32's rounding, not an identity to 1e-13
+    assert 1e-8 < errors[experiment.FLOAT32] < 1e-4  # float32's rounding, not an identity to 1e-13
     assert run[1]["conclusions"]["batch_norm_undoes_itself"]["holds"]
 
 
 @requires_mnist
 def test_the_identity_needs_the_biased_variance_and_the_same_eps(run):
     errors = _measured(run)["identity_max_abs_error"]
-    assert errors["training, unbiased σ² (n - 1)"] > 1e-3
-    assert errors["training, ε forgotten: γ = σ_B"] > 1e-6
+    assert errors[experiment.UNBIASED] > 1e-3
+    assert errors[experiment.NO_EPS] > 1e-6
 
 
 @requires_mnist

@@ -34,6 +34,12 @@ OPTIMIZER, LEARNING_RATE, BATCH_SIZE = "Adam", 0.003, 100
 EPS = 1e-5  # PyTorch's, as both backends' BatchNormalization
 ACTIVATIONS = {"sigmoid": "sigmoid", "relu": "relu"}  # activation: weight_init_std (Xavier, He)
 MODES = ("learnt", "frozen")
+# the identity checks: γ and β set from the statistics batch norm normalises with, and three near misses
+EXACT = "training, γ = sqrt(σ²_B + ε), β = μ_B (float64)"
+FLOAT32 = "training, the same in float32"
+UNBIASED = "training, unbiased σ² (n - 1)"
+NO_EPS = "training, ε forgotten: γ = σ_B"
+INFERENCE = "inference, γ = sqrt(running var + ε), β = running mean (float64)"
 IDENTITY_STREAM, MINIBATCH_STREAM, NETWORK_STREAM = 1, 2, 3  # one random stream per purpose (session.rng)
 
 
@@ -63,13 +69,12 @@ def identity_checks(session):
     x32 = x.astype(np.float32)
     running_mean, running_var = rng.uniform(-3, 3, x.shape[1]), 10 ** rng.uniform(-2, 2, x.shape[1])
     return {
-        "training, γ = sqrt(σ²_B + ε), β = μ_B (float64)": undo_error(session, x, np.sqrt(var + EPS), mu),
-        "training, the same in float32": undo_error(session, x32, np.sqrt(x32.var(axis=0) + EPS), x32.mean(axis=0)),
-        "training, unbiased σ² (n - 1)": undo_error(session, x, np.sqrt(x.var(axis=0, ddof=1) + EPS), mu),
-        "training, ε forgotten: γ = σ_B": undo_error(session, x, np.sqrt(var), mu),
-        "inference, γ = sqrt(running var + ε), β = running mean (float64)":
-            undo_error(session, x, np.sqrt(running_var + EPS), running_mean, train_flg=False,
-                       running_mean=running_mean, running_var=running_var),
+        EXACT: undo_error(session, x, np.sqrt(var + EPS), mu),
+        FLOAT32: undo_error(session, x32, np.sqrt(x32.var(axis=0) + EPS), x32.mean(axis=0)),
+        UNBIASED: undo_error(session, x, np.sqrt(x.var(axis=0, ddof=1) + EPS), mu),
+        NO_EPS: undo_error(session, x, np.sqrt(var), mu),
+        INFERENCE: undo_error(session, x, np.sqrt(running_var + EPS), running_mean, train_flg=False,
+                              running_mean=running_mean, running_var=running_var),
     }
 
 
@@ -122,7 +127,8 @@ def run(session):
     checks = identity_checks(session)
     session.record("identity_max_abs_error", checks)
     session.table(f"batch norm undoing itself ({session.backend_name}): max |out - x| on a 100 x 20 batch, "
-                  f"ε = {EPS:g}", ["γ and β", "max |out - x|"], [[case, f"{err:.2e}"] for case, err in checks.items()])
+                  f"ε = {EPS:g}", ["γ and β", "max abs(out - x)"],
+                  [[case, f"{error:.2e}"] for case, error in checks.items()])
 
     seeds = session.size(quick=2, full=4)
     iterations = session.size(quick=1000, full=2000)
@@ -179,16 +185,17 @@ def report_parameters(session, results):
         stats[activation] = {name: layer_statistics(results, activation, name) for name in ("gamma", "beta")}
         for layer in range(len(HIDDEN)):
             g, b = stats[activation]["gamma"][layer], stats[activation]["beta"][layer]
-            rows.append([activation, layer + 1, f"{g['mean']:.3f}", f"{g['sd']:.3f}", f"{g['min']:.2f} .. {g['max']:.2f}",
-                         f"{b['mean']:+.3f}", f"{b['sd']:.3f}", f"{b['min']:+.2f} .. {b['max']:+.2f}"])
+            rows.append([activation, layer + 1, f"{g['mean']:.3f}", f"{g['sd']:.3f}",
+                         f"{g['min']:.2f} .. {g['max']:.2f}", f"{b['mean']:+.3f}", f"{b['sd']:.3f}",
+                         f"{b['min']:+.2f} .. {b['max']:+.2f}"])
     session.record("learnt_gamma_beta_per_layer", stats)
     session.table("the learnt γ and β per hidden layer (all seeds' units; they start at 1 and 0)",
                   ["activation", "layer", "γ mean", "γ sd", "γ range", "β mean", "β sd", "β range"], rows)
 
 
 def conclude(session, checks, gains, results):
-    exact, float32 = list(checks.values())[0], list(checks.values())[1]
-    unbiased, no_eps, inference = list(checks.values())[2:]
+    exact, float32, unbiased, no_eps, inference = (checks[case] for case in (EXACT, FLOAT32, UNBIASED, NO_EPS,
+                                                                             INFERENCE))
     session.conclude(
         "batch_norm_undoes_itself", exact < 1e-13 and inference < 1e-13 and unbiased > 1e3 * exact,
         f"batch norm can undo itself: with γ = sqrt(σ²_B + ε) and β = μ_B its output equals its input to "
@@ -226,7 +233,8 @@ def draw(fig, results, backend_name):
         for row, (name, symbol, start) in enumerate((("gamma", "γ", 1.0), ("beta", "β", 0.0))):
             ax = axes[row, column]
             values = [np.concatenate([run[name][layer] for run in runs]) for layer in range(len(HIDDEN))]
-            ax.hist(values, bins=20, histtype="step", color=colors, label=[f"layer {i + 1}" for i in range(len(HIDDEN))])
+            ax.hist(values, bins=20, histtype="step", color=colors,
+                    label=[f"layer {i + 1}" for i in range(len(HIDDEN))])
             ax.axvline(start, color="gray", linestyle=":", label=f"frozen {symbol} = {start:g}")
             ax.set(xlabel=f"learnt {symbol}", ylabel="units", title=f"{activation}: learnt {symbol} per layer")
     axes[0, 1].legend(fontsize=8)
