@@ -23,7 +23,7 @@ Three measurements, on the chosen backend's ``BatchNormalization`` and
    parameters without the gamma/beta keys), with sigmoid (Xavier) and ReLU
    (He) in MultiLayerNetExtend(784, [20]*5, 10): Adam, the same initial
    weights and minibatches for both, several seeds; test accuracy and the
-   final training loss. The narrow layers make the network's capacity, and so
+   final loss on the training images (inference mode, running statistics). The narrow layers make the network's capacity, and so
    what γ and β add to it, visible.
 3. The learnt γ and β of each layer (their distributions in the figure).
 """
@@ -34,7 +34,8 @@ OPTIMIZER, LEARNING_RATE, BATCH_SIZE = "Adam", 0.003, 100
 EPS = 1e-5  # PyTorch's, as both backends' BatchNormalization
 ACTIVATIONS = {"sigmoid": "sigmoid", "relu": "relu"}  # activation: weight_init_std (Xavier, He)
 MODES = ("learnt", "frozen")
-# the identity checks: γ and β set from the statistics batch norm normalises with, and three near misses
+# the identity checks: γ and β from the statistics batch norm normalises with (float64, float32, inference
+# mode), and two near misses
 EXACT = "training, γ = sqrt(σ²_B + ε), β = μ_B (float64)"
 FLOAT32 = "training, the same in float32"
 UNBIASED = "training, unbiased σ² (n - 1)"
@@ -62,7 +63,7 @@ def undo_error(session, x, gamma, beta, train_flg=True, running_mean=None, runni
 
 
 def identity_checks(session):
-    """γ = sqrt(σ² + ε), β = μ, and three near misses: {case: max |out - x|}."""
+    """γ = sqrt(σ² + ε), β = μ (float64, float32, inference mode) and two near misses: {case: max |out - x|}."""
     rng = session.rng(IDENTITY_STREAM)
     x = identity_batch(rng)
     mu, var = x.mean(axis=0), x.var(axis=0)  # the biased batch variance: what batch norm divides by
