@@ -23,8 +23,9 @@ Three measurements, on the chosen backend's ``BatchNormalization`` and
    parameters without the gamma/beta keys), with sigmoid (Xavier) and ReLU
    (He) in MultiLayerNetExtend(784, [20]*5, 10): Adam, the same initial
    weights and minibatches for both, several seeds; test accuracy and the
-   final loss on the training images (inference mode, running statistics). The narrow layers make the network's capacity, and so
-   what γ and β add to it, visible.
+   final loss on the training images (inference mode, running statistics).
+   The narrow layers make the network's capacity, and so what γ and β add to
+   it, visible.
 3. The learnt γ and β of each layer (their distributions in the figure).
 """
 import numpy as np
