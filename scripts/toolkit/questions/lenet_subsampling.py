@@ -25,8 +25,9 @@ The experiment:
    non-negative inputs; He initialisation) and S2/S4 being subsampling, max
    pooling, average pooling or stochastic pooling, all 2x2 stride 2, from
    the same initial weights, trained by Adam on the same minibatches for
-   the same number of steps: test accuracy and time per step. The project's
-   tanh LeNet is the first row.
+   the same number of steps (in lockstep: a busy machine slows them alike):
+   test accuracy and the median time per step. The project's tanh LeNet is
+   the first row.
 3. Stochastic pooling in training mode gives other outputs at every call on
    the same input, at test mode the same; drawn many times, each element of
    a window is picked as often as its probability says.
@@ -184,19 +185,23 @@ def minibatches(session, train_size, steps, batch_size):
     return session.rng(MINIBATCH_STREAM).integers(0, train_size, size=(steps, batch_size))
 
 
-def train(session, network, x, t, batches, description, lr=0.001):
-    """Adam on the given minibatches: the loss and the seconds of each step (gradient and update)."""
-    optimizer = session.backend.Adam(lr=lr)
-    losses, seconds = [], []
-    with session.progress(len(batches), description) as bar:
+def train_together(session, networks, x, t, batches, lr=0.001):
+    """Adam for each network on the same minibatches, in lockstep (every network takes step i before any
+    takes step i + 1, so a busy machine slows them alike): {name: (losses, seconds of each step)}."""
+    optimizers = {name: session.backend.Adam(lr=lr) for name in networks}
+    losses = {name: [] for name in networks}
+    seconds = {name: [] for name in networks}
+    with session.progress(len(batches), f"training {len(networks)} networks") as bar:
         for batch in batches:
-            start = time.perf_counter()
-            grads = network.gradient(x[batch], t[batch])
-            optimizer.update(network.params, grads)
-            seconds.append(time.perf_counter() - start)
-            losses.append(float(network.last_loss))
+            x_batch, t_batch = x[batch], t[batch]
+            for name, network in networks.items():
+                start = time.perf_counter()
+                grads = network.gradient(x_batch, t_batch)
+                optimizers[name].update(network.params, grads)
+                seconds[name].append(time.perf_counter() - start)
+                losses[name].append(float(network.last_loss))
             bar.update()
-    return losses, seconds
+    return {name: (losses[name], seconds[name]) for name in networks}
 
 
 def final_loss(losses):
@@ -328,8 +333,8 @@ def run(session):
     for pooling in POOLINGS:
         networks[f"ReLU, {pooling}"] = relu_lenet(session, pooling)
     results = OrderedDict()
-    for name, network in networks.items():
-        losses, seconds = train(session, network, x_train, t_train, batches, name)
+    for name, (losses, seconds) in train_together(session, networks, x_train, t_train, batches).items():
+        network = networks[name]
         results[name] = {"accuracy": network.accuracy(x_test, t_test), "final_loss": final_loss(losses),
                          "ms_per_step": 1000 * float(np.median(seconds)), "losses": losses,
                          "parameters": count_parameters(network)}
@@ -419,11 +424,14 @@ def run(session):
     spread = max(relu.values()) - min(relu.values())
     session.record("relu_accuracy_spread", spread)
     listing = ", ".join(f"{pooling} {acc:.4f}" for pooling, acc in relu.items())
+    ms = {pooling: results[f"ReLU, {pooling}"]["ms_per_step"] for pooling in POOLINGS}
     session.conclude(
         "poolings_learn_alike",
-        spread < 0.03,
-        f"With the same budget the four poolings end close together ({listing}; spread {spread:.4f}): "
-        f"the choice of pooling matters less than whether it is random.",
+        spread < 0.02,
+        f"With the same budget the four poolings end within {spread:.4f} of each other ({listing}): the "
+        f"deterministic subsampling learns as well as max pooling, and stochastic pooling's randomness does not "
+        f"set it apart in this short run (it costs time here: {ms['stochastic']:.0f} ms per step against "
+        f"{ms['max']:.0f} for max pooling).",
         f"The four poolings end {spread:.4f} apart ({listing}).")
 
     def draw(fig):
