@@ -381,6 +381,10 @@ def run(session):
         "stochastic pooling, training": calls_differ(session, stochastic_net.layers["S2"], a, True),
         "stochastic pooling, test": calls_differ(session, stochastic_net.layers["S2"], a, False),
     }
+    a_np = session.to_numpy(a)
+    positives = (a_np.reshape(1, 6, 14, POOL, 14, POOL) > 0).sum(axis=(3, 5))
+    undecided = float(np.mean(positives >= 2))  # windows where a draw has a choice
+    session.record("stochastic_share_of_windows_with_two_or_more_positive", undecided)
     for name, share in differ.items():
         session.record(f"share_changed_between_calls_{name.replace(' pooling', '').replace(', ', '_')}", share)
     session.table("Three calls on the same image (S2): the share of outputs that differ from the first call",
@@ -416,7 +420,8 @@ def run(session):
         and differ["max pooling"] == 0 and frequency_gap < 0.02,
         f"The random pooling is stochastic pooling: in training {differ['stochastic pooling, training']:.1%} of "
         f"its outputs change from one call to the next on the same image (subsampling and max pooling: "
-        f"{differ['subsampling']:.0%}, {differ['max pooling']:.0%}; its test mode {differ['stochastic pooling, test']:.0%}), "
+        f"{differ['subsampling']:.0%}, {differ['max pooling']:.0%}; its test mode {differ['stochastic pooling, test']:.0%}; "
+        f"only the {undecided:.1%} of windows with two or more positive activations after the ReLU can change), "
         f"and over {draws} draws each element is picked with frequency within {frequency_gap:.4f} of a_i / sum a.",
         f"Stochastic pooling changed {differ['stochastic pooling, training']:.1%} of its outputs between "
         f"training calls, {differ['stochastic pooling, test']:.1%} at test; frequencies off by {frequency_gap:.4f}.")
