@@ -345,7 +345,7 @@ def run(session):
     session.record("train_size", train_size)
     session.record("test_size", test_size)
     for name, r in results.items():
-        key = name.replace(" (tanh, subsampling)", "_tanh_subsampling").replace("ReLU, ", "relu_")
+        key = name.replace(" (tanh, subsampling)", "_tanh_subsampling").replace("ReLU, ", "relu_").lower()
         session.record(f"{key}_test_accuracy", r["accuracy"])
         session.record(f"{key}_final_loss", r["final_loss"])
         session.record(f"{key}_ms_per_step", r["ms_per_step"])
