@@ -217,7 +217,7 @@ def pooling_layer(session, lenet, pooling, channels, index):
     """The layer for S2 (index 2) or S4 of ``lenet``: 2x2, stride 2."""
     backend = session.backend
     if pooling == "subsampling":
-        return backend.Subsampling(channels, POOL, dtype="float32")
+        return backend.Subsampling(channels, POOL, dtype=lenet.dtype)
     if pooling == "max":
         return lenet._pooling(POOL, POOL, POOL, 0)  # the network's own (NumPy: the fast plug-in, same numbers)
     if pooling == "average":
