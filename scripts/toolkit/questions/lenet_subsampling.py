@@ -219,7 +219,7 @@ def pooling_layer(session, lenet, pooling, channels, index):
     if pooling == "subsampling":
         return backend.Subsampling(channels, POOL, dtype=lenet.dtype)
     if pooling == "max":
-        return lenet._pooling(POOL, POOL, POOL, 0)  # the network's own (NumPy: the fast plug-in, same numbers)
+        return lenet._pooling(POOL, POOL, POOL, 0)  # the network's own (NumPy: the fast plug-in)
     if pooling == "average":
         return backend.AvgPooling(POOL, POOL, stride=POOL)
     stochastic = TorchStochasticPooling if session.torch else StochasticPooling
