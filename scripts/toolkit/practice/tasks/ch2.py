@@ -1,0 +1,3 @@
+"""Chapter 2's practice tasks."""
+
+TASKS = ()
