@@ -169,7 +169,7 @@ def check_mul_apples(grader):
 
 def add_backward_mistakes(x, y, dout):
     """dx's and dy's mistakes: MulLayer's rule (dout times the other input) in AddLayer."""
-    why = "addition passes dout on unchanged: dx = dout * 1, dy = dout * 1 (MulLayer multiplies by the other input)"
+    why = ADD_MUL_RULE_WHY
     return {"dx": (Mistake("dout multiplied by the other input (MulLayer's rule)", why, ADD_BACKWARD_LINE,
                            lambda dx: _close(dx, np.multiply(dout, y)) or _close(dx, np.multiply(dout, x))),),
             "dy": (Mistake("dout multiplied by the other input (MulLayer's rule)", why, ADD_BACKWARD_LINE,
@@ -191,14 +191,32 @@ def fruits(grader, add_class, mul_class):
     return price, dapple, dapple_num, dorange, dorange_num, dtax
 
 
+class _MulRuleAddLayer:
+    """The mistake itself: AddLayer's backward with MulLayer's rule, (dout * y, dout * x)."""
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x + y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
+
+
+ADD_MUL_RULE_WHY = ("addition passes dout on unchanged: dx = dout * 1, dy = dout * 1 "
+                    "(MulLayer multiplies by the other input)")
+
+
 def check_add_fruits(grader):
     """the book's apples and oranges (5.4.2): price 715, dapple 2.2, dorange 3.3, dtax 650"""
     received = fruits(grader, grader.learner, grader.expected.MulLayer)
     expected = fruits(grader, grader.expected.AddLayer, grader.expected.MulLayer)
+    mul_rule = fruits(grader, _MulRuleAddLayer, grader.expected.MulLayer)
     grader.compare("price", received[0], expected[0], book_line=ADD_FORWARD_LINE)
     names = ("dapple", "dapple_num", "dorange", "dorange_num", "dtax")
-    for name, got, want in zip(names, received[1:], expected[1:]):
-        grader.compare(name, got, want, book_line=ADD_BACKWARD_LINE)
+    for name, got, want, wrong in zip(names, received[1:], expected[1:], mul_rule[1:]):
+        mistake = Mistake("dout multiplied by the other input (MulLayer's rule)", ADD_MUL_RULE_WHY,
+                          ADD_BACKWARD_LINE, lambda got, wrong=wrong: _close(got, wrong))
+        grader.compare(name, got, want, (mistake,), ADD_BACKWARD_LINE)
 
 
 def two_input_checks(layer, operator, torch_operator, mistakes_of, forward_line, backward_line):
