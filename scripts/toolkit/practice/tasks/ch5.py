@@ -49,7 +49,7 @@ MUL_LAYER_SKELETON = '''"""MulLayer, the multiplication node (5.4.1): write forw
 
     forward:   out = x * y                  (elementwise; scalars or arrays of one shape)
     backward:  dx = dout * y,  dy = dout * x
-               the gradients are swapped: each input's is dout times the OTHER input,
+               each input's gradient is dout times the OTHER input,
                so forward keeps x and y for backward
 
 backward returns the pair (dx, dy).
@@ -102,6 +102,7 @@ ADD_BACKWARD_LINE = "AddLayer.backward: dx = dout * 1; dy = dout * 1"
 
 
 def two_input_arrays(grader, n, dtype):
+    """(x, y, dout), each (n, 3) of ``dtype``."""
     rng = grader.rng(54, n)
     x = rng.standard_normal((n, 3)).astype(dtype)
     y = (rng.standard_normal((n, 3)) + 3).astype(dtype)  # far from x: dout * x and dout * y differ
@@ -677,7 +678,7 @@ AFFINE = Task("affine", 5, "5.6.2", "Affine", AFFINE_SKELETON,
 # SoftmaxWithLoss (5.6.3)
 # ---------------------------------------------------------------------------
 
-SOFTMAX_WITH_LOSS_SKELETON = '''"""SoftmaxWithLoss, softmax and the cross-entropy error as one layer (5.6.3): write forward and backward.
+SOFTMAX_WITH_LOSS_SKELETON = '''"""SoftmaxWithLoss, softmax then cross-entropy (5.6.3): write forward and backward.
 
     forward:   y = softmax(x)                         x (N, classes) scores -> y (N, classes)
                loss = cross_entropy_error(y, t)       -1/N sum_n log y[n, t_n], a scalar
@@ -751,19 +752,19 @@ def loss_mistakes(grader, x, labels, expected):
     """The loss's mistakes: a sum instead of the mean, and the other semantics' 1e-7."""
     n = x.shape[0]
     book = grader.semantics == "book"
-    other = ("scratch.functions' (no 1e-7)", pure_loss(x, labels)) if book else \
-        ("the book's (+1e-7 inside the log)", grader_book_loss(x, labels))
+    name, other = ("cross-entropy without the book's 1e-7", pure_loss(x, labels)) if book else \
+        ("cross-entropy with the book's 1e-7", book_loss(x, labels))
     return (Mistake("loss not averaged over the batch", "cross_entropy_error is the batch's mean: it divides by N",
-                    "cross_entropy_error: return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size",
+                    "cross_entropy_error: the sum over the batch divided by batch_size",
                     lambda loss: n > 1 and _close(loss, expected * n)),
-            Mistake(f"cross_entropy_error of the other semantics: {other[0]}",
+            Mistake(name,
                     ("the book adds 1e-7 inside the log: import scratch.book.functions' cross_entropy_error" if book
                      else "--semantics pytorch is F.cross_entropy, nothing added inside the log: import "
                      "scratch.functions' cross_entropy_error"),
-                    SWL_FORWARD_LINE, lambda loss: _close(loss, other[1], 1e-12)))
+                    SWL_FORWARD_LINE, lambda loss: _close(loss, other, 1e-12)))
 
 
-def grader_book_loss(x, labels):
+def book_loss(x, labels):
     """The book's loss: -1/N sum_n log(softmax(x)[n, t_n] + 1e-7), in float64."""
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(x - x.max(axis=1, keepdims=True))
