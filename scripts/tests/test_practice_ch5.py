@@ -146,8 +146,6 @@ def test_a_fresh_skeleton_is_not_written_yet(tmp_path, task_name):
      "return x + y", "self.x, self.y = x, y\n                return x + y"),
     ("relu_layer", "Relu changing its input in place",
      "out = x.copy()", "out = x"),
-    ("relu_layer", "Relu changing dout in place",
-     "dx = dout.copy()", "dx = dout"),
     ("relu_layer", "mask x < 0 instead of x <= 0",
      "self.mask = (x <= 0)", "self.mask = (x < 0)"),
     ("sigmoid_layer", "x used instead of out in backward",
@@ -248,3 +246,9 @@ def test_a_failure_shows_the_expected_and_received_values(tmp_path):
     failure = failure_of(grade_source("softmax_with_loss", source, tmp_path))
     assert "batch 4" in failure.message and "shape (4, 3)" in failure.expected and "shape (4, 3)" in failure.received
     assert failure.book_line.startswith("SoftmaxWithLoss.backward")
+
+
+def test_relu_writing_into_dout_is_the_books_own_backward_and_a_mistake_only_with_pytorchs_semantics(tmp_path):
+    source = wrong("relu_layer", "dx = dout.copy()", "dx = dout")
+    assert passes(grade_source("relu_layer", source, tmp_path, "book"), "relu_layer")
+    assert mistake_named(grade_source("relu_layer", source, tmp_path, "pytorch")) == "Relu changing dout in place"
