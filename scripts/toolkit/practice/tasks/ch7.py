@@ -60,6 +60,12 @@ def first_match(mistakes, received):
     return None
 
 
+def compare(grader, what, received, expected, mistakes=(), book_line=None, rtol=None):
+    """``grader.compare``, showing the named mistake's own line of the book rather than the check's."""
+    mistake = first_match(mistakes, received)
+    grader.compare(what, received, expected, mistakes, mistake.book_line if mistake else book_line, rtol)
+
+
 def torch_double(array, grad=False):
     import torch
 
@@ -120,6 +126,7 @@ def im2col_mistakes(x, fh, fw, stride, pad, expected):
     N, C, H, W = x.shape
     oh, ow = out_size(H, fh, stride, pad), out_size(W, fw, stride, pad)
     book = expected.reshape(N, oh, ow, C, fh, fw)
+    unpadded = out_size(H, fh, stride, 0) * out_size(W, fw, stride, 0)
     mistakes = [
         Mistake("rows and columns swapped", f"col has one row per region: shape (N*out_h*out_w, C*filter_h*filter_w) "
                 f"= {expected.shape}, not its transpose", IM2COL_LINE,
@@ -130,7 +137,7 @@ def im2col_mistakes(x, fh, fw, stride, pad, expected):
                 lambda col: pad > 0 and tuple(np.shape(col)) == ((N + 2 * pad) * oh * ow, (C + 2 * pad) * fh * fw)),
         Mistake("out_h and out_w without the padding", f"out_h = (H + 2*pad - filter_h) // stride + 1 = {oh}",
                 "im2col: out_h = (H + 2*pad - filter_h)//stride + 1",
-                lambda col: pad > 0 and np.shape(col)[0] == N * out_size(H, fh, stride, 0) * out_size(W, fw, stride, 0)),
+                lambda col: pad > 0 and np.shape(col)[0] == N * unpadded),
     ]
     untransposed = book.transpose(0, 3, 4, 5, 1, 2).reshape(expected.shape)
     mistakes.append(Mistake("col not transposed before the reshape",
@@ -151,16 +158,13 @@ def im2col_mistakes(x, fh, fw, stride, pad, expected):
     return tuple(mistakes)
 
 
-IM2COL_CALL_MISTAKES_TEXT = ("padding on the batch and channel axes too",
-                             "np.pad(x, pad) pads every axis; only H and W are padded: "
-                             "[(0,0), (0,0), (pad,pad), (pad,pad)]")
-
-
 def im2col_call_mistakes(x, pad):
     """Mistakes that show as an exception: the padded batch and channel axes do not fit col."""
     N, C = x.shape[:2]
     padded = f"({N + 2 * pad},{C + 2 * pad},"
-    return (Mistake(*IM2COL_CALL_MISTAKES_TEXT, IM2COL_PAD_LINE,
+    return (Mistake("padding on the batch and channel axes too",
+                    "np.pad(x, pad) pads every axis; only H and W are padded: [(0,0), (0,0), (pad,pad), (pad,pad)]",
+                    IM2COL_PAD_LINE,
                     lambda err: pad > 0 and isinstance(err, ValueError) and padded in str(err).replace(" ", "")),)
 
 
@@ -175,7 +179,7 @@ def check_im2col_book(grader):
         x, fh, fw, stride, pad = im2col_case(grader, case)
         expected = grader.expected.im2col(x, fh, fw, stride, pad)
         col = im2col_learner(grader, x, fh, fw, stride, pad)
-        grader.compare(f"col of x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col, expected,
+        compare(grader, f"col of x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col, expected,
                        im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
@@ -190,7 +194,7 @@ def check_im2col_torch(grader):
         expected = F.unfold(torch_double(x), (fh, fw), stride=stride, padding=pad)
         expected = expected.transpose(1, 2).reshape(-1, C * fh * fw).numpy()
         col = im2col_learner(grader, x, fh, fw, stride, pad)
-        grader.compare(f"col against F.unfold, x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col,
+        compare(grader, f"col against F.unfold, x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col,
                        expected, im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
@@ -199,7 +203,7 @@ def check_im2col_float32(grader):
     x, fh, fw, stride, pad = im2col_case(grader, IM2COL_CASES[2], np.float32)
     expected = grader.expected.im2col(x, fh, fw, stride, pad)
     col = im2col_learner(grader, x, fh, fw, stride, pad)
-    grader.compare("col of a float32 input", col, expected, im2col_mistakes(x, fh, fw, stride, pad, expected),
+    compare(grader, "col of a float32 input", col, expected, im2col_mistakes(x, fh, fw, stride, pad, expected),
                    IM2COL_LINE, rtol=1e-6)
 
 
@@ -307,12 +311,12 @@ def col2im_learner(grader, col, input_shape, fh, fw, stride, pad):
 
 
 def check_col2im_book(grader):
-    """img equals the book's col2im (windows apart and overlapping, stride 1 and 2, pad 0 and 1, 1 and several images)"""
+    """img equals the book's col2im (windows apart and overlapping, stride 1 and 2, pad 0 and 1, N 1 and 3)"""
     for case in COL2IM_CASES:
         col, shape, fh, fw, stride, pad = col2im_case(grader, case)
         expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-        grader.compare(f"img of shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img, expected,
+        compare(grader, f"img of shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img, expected,
                        col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
@@ -327,7 +331,7 @@ def check_col2im_torch(grader):
         blocks = torch_double(col).reshape(N, -1, C * fh * fw).transpose(1, 2)
         expected = F.fold(blocks, (H, W), (fh, fw), stride=stride, padding=pad).numpy()
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-        grader.compare(f"img against F.fold, shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img,
+        compare(grader, f"img against F.fold, shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img,
                        expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
@@ -352,7 +356,7 @@ def check_col2im_float32(grader):
     col, shape, fh, fw, stride, pad = col2im_case(grader, COL2IM_CASES[2], np.float32)
     expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
     img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-    grader.compare("img of a float32 col", img, expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad),
+    compare(grader, "img of a float32 col", img, expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad),
                    COL2IM_LINE, rtol=1e-5)
 
 
@@ -363,7 +367,7 @@ COL2IM = Task("col2im", 7, "7.4.3", "col2im", COL2IM_SKELETON,
 # Convolution (7.4.3)
 # ---------------------------------------------------------------------------
 
-CONVOLUTION_SKELETON = '''"""Convolution, the convolution layer (7.4.3): write forward and backward with im2col and col2im.
+CONVOLUTION_SKELETON = '''"""Convolution, the convolution layer (7.4.3): forward and backward with im2col and col2im.
 
     W (FN, C, FH, FW), b (FN,), x (N, C, H, W);  OH = (H + 2*pad - FH) // stride + 1, OW likewise
     forward:   col = im2col(x, FH, FW, stride, pad)        (N*OH*OW, C*FH*FW), one row per region
@@ -491,7 +495,7 @@ def check_convolution_forward(grader):
         W, b, x, dout, stride, pad = conv_case(grader, case)
         out, *_ = conv_pass(grader, W, b, x, dout, stride, pad)
         expected = grader.expected.Convolution(W, b, stride, pad).forward(x)
-        grader.compare(f"forward, x {x.shape}, W {W.shape}, stride {stride}, pad {pad}", out, expected,
+        compare(grader, f"forward, x {x.shape}, W {W.shape}, stride {stride}, pad {pad}", out, expected,
                        conv_mistakes(grader, W, b, x, dout, stride, pad)["out"], CONV_FORWARD_LINE)
 
 
@@ -503,9 +507,9 @@ def check_convolution_backward(grader):
         _, expected_dx, expected_dW, expected_db = conv_reference(grader, W, b, x, dout, stride, pad)
         mistakes = conv_mistakes(grader, W, b, x, dout, stride, pad)
         where = f"x {x.shape}, W {W.shape}, stride {stride}, pad {pad}"
-        grader.compare(f"db, {where}", db, expected_db, mistakes["db"])
-        grader.compare(f"dW, {where}", dW, expected_dW, mistakes["dW"])
-        grader.compare(f"dx, {where}", dx, expected_dx, mistakes["dx"])
+        compare(grader, f"db, {where}", db, expected_db, mistakes["db"])
+        compare(grader, f"dW, {where}", dW, expected_dW, mistakes["dW"])
+        compare(grader, f"dx, {where}", dx, expected_dx, mistakes["dx"])
 
 
 def check_convolution_torch(grader):
@@ -521,10 +525,10 @@ def check_convolution_torch(grader):
         expected.backward(torch.tensor(dout))
         mistakes = conv_mistakes(grader, W, b, x, dout, stride, pad)
         where = f"stride {stride}, pad {pad}"
-        grader.compare(f"forward against F.conv2d, {where}", out, expected.detach().numpy(), mistakes["out"])
-        grader.compare(f"db against autograd, {where}", db, bias.grad.numpy(), mistakes["db"])
-        grader.compare(f"dW against autograd, {where}", dW, weight.grad.numpy(), mistakes["dW"])
-        grader.compare(f"dx against autograd, {where}", dx, inputs.grad.numpy(), mistakes["dx"])
+        compare(grader, f"forward against F.conv2d, {where}", out, expected.detach().numpy(), mistakes["out"])
+        compare(grader, f"db against autograd, {where}", db, bias.grad.numpy(), mistakes["db"])
+        compare(grader, f"dW against autograd, {where}", dW, weight.grad.numpy(), mistakes["dW"])
+        compare(grader, f"dx against autograd, {where}", dx, inputs.grad.numpy(), mistakes["dx"])
 
 
 def check_convolution_numerical(grader):
@@ -535,7 +539,7 @@ def check_convolution_numerical(grader):
     def loss(weights):
         return float(np.sum(grader.expected.Convolution(weights, b, stride, pad).forward(x) * dout))
 
-    grader.compare("dW against central differences", dW, grader.numerical_gradient(loss, W),
+    compare(grader, "dW against central differences", dW, grader.numerical_gradient(loss, W),
                    conv_mistakes(grader, W, b, x, dout, stride, pad)["dW"], CONV_DW_LINE, rtol=1e-7)
 
 
@@ -544,9 +548,9 @@ def check_convolution_float32(grader):
     W, b, x, dout, stride, pad = conv_case(grader, CONV_CASES[1], np.float32)
     out, dx, dW, db = conv_pass(grader, W, b, x, dout, stride, pad)
     expected_out, expected_dx, expected_dW, expected_db = conv_reference(grader, W, b, x, dout, stride, pad)
-    grader.compare("forward, float32", out, expected_out, rtol=1e-5)
-    grader.compare("dW, float32", dW, expected_dW, rtol=1e-5)
-    grader.compare("dx, float32", dx, expected_dx, rtol=1e-5)
+    compare(grader, "forward, float32", out, expected_out, rtol=1e-5)
+    compare(grader, "dW, float32", dW, expected_dW, rtol=1e-5)
+    compare(grader, "dx, float32", dx, expected_dx, rtol=1e-5)
 
 
 CONVOLUTION = Task("convolution", 7, "7.4.3", "Convolution", CONVOLUTION_SKELETON,
@@ -599,7 +603,7 @@ POOL_FORWARD_LINE = "Pooling.forward: out = out.reshape(N, out_h, out_w, C).tran
 POOL_BACKWARD_LINE = ("Pooling.backward: dmax[np.arange(self.arg_max.size), self.arg_max.flatten()] "
                       "= dout.flatten()")
 POOL_DOUT_LINE = "Pooling.backward: dout = dout.transpose(0, 2, 3, 1)"
-POOL_OUT_H_LINE = "Pooling.forward: out_h = int(1 + (H - self.pool_h) / self.stride)"
+POOL_OUT_H_LINE = "Pooling.forward: out_h = int(1 + (H - self.pool_h) / self.stride)  (the book's: add 2*self.pad)"
 
 # (N, C, H, W, pool_h, pool_w, stride, pad): one image and channel first, then windows 3x2 that overlap
 # (stride 1) over several channels, then 2x2 windows with stride 2
@@ -664,20 +668,22 @@ def pool_mistakes(grader, x, dout, ph, pw, stride, pad):
         other, padding = pool_reference(scratch, x, dout, ph, pw, stride, pad)[0], (
             "padded with -inf where the book pads with 0",
             "your padding never wins, as in PyTorch's F.max_pool2d; the book's im2col pads with zeros, so a 0 of "
-            "padding is the maximum of a window of negative numbers (grade PyTorch's way: --semantics pytorch)")
+            "padding is the maximum of a window of negative numbers (grade PyTorch's way: --semantics pytorch)",
+            "im2col: img = np.pad(input_data, [(0,0), (0,0), (pad, pad), (pad, pad)], 'constant')")
     else:
         other, padding = pool_reference(scratch.book, x, dout, ph, pw, stride, pad)[0], (
             "padded with 0 where PyTorch pads with -inf",
             "your code follows the book, whose im2col pads with zeros, so a 0 of padding beats a window of negative "
-            "numbers; F.max_pool2d pads with -inf (scratch.util's im2col(..., fill=-np.inf))")
+            "numbers; F.max_pool2d pads with -inf (scratch.util's im2col(..., fill=-np.inf))",
+            "scratch.util.im2col: img = np.pad(img, [(0, 0), (0, 0), (pad, pad), (pad, pad)], "
+            "constant_values=fill)  (fill=-np.inf for max pooling)")
     return {
         "out": (Mistake("out not transposed to (N, C, OH, OW)",
                         "the window rows are ordered (n, y, x, c): reshape the maxima to (N, OH, OW, C), then "
                         "transpose(0, 3, 1, 2)", POOL_FORWARD_LINE,
                         lambda o: tuple(np.shape(o)) == (N, oh, ow, C) or equal(
                             o, out.transpose(0, 2, 3, 1).reshape(N, C, oh, ow))),
-                Mistake(*padding, "im2col: img = np.pad(input_data, [(0,0), (0,0), (pad, pad), (pad, pad)], "
-                        "'constant')", lambda o: pad > 0 and equal(o, other))),
+                Mistake(*padding, lambda o: pad > 0 and equal(o, other))),
         "dx": (Mistake("gradient sent to every element of the window",
                        "only the window's maximum reached out, so only it gets the window's dout "
                        "(the others get 0): dmax[row, arg_max[row]] = dout", POOL_BACKWARD_LINE,
@@ -692,8 +698,8 @@ def pool_mistakes(grader, x, dout, ph, pw, stride, pad):
 
 
 def compare_pooling(grader, where, out, dx, expected_out, expected_dx, mistakes, rtol=None):
-    grader.compare(f"forward, {where}", out, expected_out, mistakes["out"], POOL_FORWARD_LINE, rtol)
-    grader.compare(f"dx, {where}", dx, expected_dx, mistakes["dx"], POOL_BACKWARD_LINE, rtol)
+    compare(grader, f"forward, {where}", out, expected_out, mistakes["out"], POOL_FORWARD_LINE, rtol)
+    compare(grader, f"dx, {where}", dx, expected_dx, mistakes["dx"], POOL_BACKWARD_LINE, rtol)
 
 
 def pool_where(x, ph, pw, stride, pad):
@@ -701,7 +707,7 @@ def pool_where(x, ph, pw, stride, pad):
 
 
 def check_pooling_book(grader):
-    """forward and backward equal the book's Pooling (1 and several images and channels, windows apart and overlapping)"""
+    """forward and backward equal the book's Pooling (N 1 and 3, C 1 to 3, windows apart and overlapping)"""
     for case in POOL_CASES:
         x, dout, ph, pw, stride, pad = pool_case(grader, case)
         out, dx = pool_pass(grader, x, dout, ph, pw, stride, pad)
