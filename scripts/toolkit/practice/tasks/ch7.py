@@ -34,12 +34,12 @@ def equal(received, candidate, rtol=1e-6):
 ROW_AXES, COLUMN_AXES = ("n", "y", "x"), ("c", "fy", "fx")
 
 
-def arrangements(sizes):
-    """(row order, column order, axes) for each way of laying out col's axes other than the book's.
+def arrangements():
+    """(row order, column order, axes) for each way of ordering col's rows and columns other than the book's.
 
-    ``sizes``: the sizes of (n, y, x, c, fy, fx). ``axes`` is the transpose that
-    takes the book's (N, OH, OW, C, FH, FW) to that order; the book's own
-    order ((n, y, x), (c, fy, fx)) is left out.
+    Rows are ordered by (n, y, x) in some order, columns by (c, fy, fx) in
+    some order; ``axes`` is the transpose that takes the book's (N, OH, OW, C,
+    FH, FW) to that order. The book's own ((n, y, x), (c, fy, fx)) is left out.
     """
     for rows in permutations(range(3)):
         for columns in permutations(range(3, 6)):
@@ -144,7 +144,7 @@ def im2col_mistakes(x, fh, fw, stride, pad, expected):
                             "the array filled per filter position is (N, C, filter_h, filter_w, out_h, out_w): "
                             "transpose(0, 4, 5, 1, 2, 3) to (N, out_h, out_w, C, filter_h, filter_w), then reshape",
                             IM2COL_LINE, lambda col: equal(col, untransposed)))
-    for rows, columns, axes in arrangements((N, oh, ow, C, fh, fw)):
+    for rows, columns, axes in arrangements():
         candidate = book.transpose(axes).reshape(expected.shape)
         if columns != COLUMN_AXES:
             name, why = "im2col with the wrong column order", (
@@ -291,7 +291,7 @@ def col2im_mistakes(grader, col, input_shape, fh, fw, stride, pad):
                             "(N, C, filter_h, filter_w, out_h, out_w) mixes regions and channels",
                             COL2IM_READ_LINE, lambda img: equal(img, untransposed)))
     book = np.asarray(col).reshape(N, oh, ow, C, fh, fw)
-    for rows, columns, axes in arrangements((N, oh, ow, C, fh, fw)):
+    for rows, columns, axes in arrangements():
         # the learner reads col as if its axes were in this order: the book's col2im of col re-laid out so
         inverse = np.argsort(axes)
         sizes = book.transpose(axes).shape
