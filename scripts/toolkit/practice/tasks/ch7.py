@@ -180,7 +180,7 @@ def check_im2col_book(grader):
         expected = grader.expected.im2col(x, fh, fw, stride, pad)
         col = im2col_learner(grader, x, fh, fw, stride, pad)
         compare(grader, f"col of x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col, expected,
-                       im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
+                im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
 def check_im2col_torch(grader):
@@ -189,13 +189,13 @@ def check_im2col_torch(grader):
 
     for case in IM2COL_CASES[1:]:
         x, fh, fw, stride, pad = im2col_case(grader, case)
-        N, C = x.shape[:2]
+        C = x.shape[1]
         # F.unfold: (N, C*fh*fw, L), columns (c, fy, fx), L the regions (y, x); one row per region
         expected = F.unfold(torch_double(x), (fh, fw), stride=stride, padding=pad)
         expected = expected.transpose(1, 2).reshape(-1, C * fh * fw).numpy()
         col = im2col_learner(grader, x, fh, fw, stride, pad)
         compare(grader, f"col against F.unfold, x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col,
-                       expected, im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
+                expected, im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
 def check_im2col_float32(grader):
@@ -204,7 +204,7 @@ def check_im2col_float32(grader):
     expected = grader.expected.im2col(x, fh, fw, stride, pad)
     col = im2col_learner(grader, x, fh, fw, stride, pad)
     compare(grader, "col of a float32 input", col, expected, im2col_mistakes(x, fh, fw, stride, pad, expected),
-                   IM2COL_LINE, rtol=1e-6)
+            IM2COL_LINE, rtol=1e-6)
 
 
 IM2COL = Task("im2col", 7, "7.4.3", "im2col", IM2COL_SKELETON,
@@ -317,7 +317,7 @@ def check_col2im_book(grader):
         expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
         compare(grader, f"img of shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img, expected,
-                       col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
+                col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
 def check_col2im_torch(grader):
@@ -332,7 +332,7 @@ def check_col2im_torch(grader):
         expected = F.fold(blocks, (H, W), (fh, fw), stride=stride, padding=pad).numpy()
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
         compare(grader, f"img against F.fold, shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img,
-                       expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
+                expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
 def check_col2im_transpose(grader):
@@ -357,7 +357,7 @@ def check_col2im_float32(grader):
     expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
     img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
     compare(grader, "img of a float32 col", img, expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad),
-                   COL2IM_LINE, rtol=1e-5)
+            COL2IM_LINE, rtol=1e-5)
 
 
 COL2IM = Task("col2im", 7, "7.4.3", "col2im", COL2IM_SKELETON,
@@ -457,7 +457,7 @@ def conv_mistakes(grader, W, b, x, dout, stride, pad):
     FN, C, FH, FW = W.shape
     N = x.shape[0]
     oh, ow = dout.shape[2:]
-    out, dx, dW, db = conv_reference(grader, W, b, x, dout, stride, pad)
+    out, _, dW, _ = conv_reference(grader, W, b, x, dout, stride, pad)
     # dout reshaped to (N*OH*OW, FN) without the transpose: as if dout had been this one
     scrambled = dout.reshape(N, oh, ow, FN).transpose(0, 3, 1, 2)
     _, dx_s, dW_s, db_s = conv_reference(grader, W, b, x, scrambled, stride, pad)
@@ -496,7 +496,7 @@ def check_convolution_forward(grader):
         out, *_ = conv_pass(grader, W, b, x, dout, stride, pad)
         expected = grader.expected.Convolution(W, b, stride, pad).forward(x)
         compare(grader, f"forward, x {x.shape}, W {W.shape}, stride {stride}, pad {pad}", out, expected,
-                       conv_mistakes(grader, W, b, x, dout, stride, pad)["out"], CONV_FORWARD_LINE)
+                conv_mistakes(grader, W, b, x, dout, stride, pad)["out"], CONV_FORWARD_LINE)
 
 
 def check_convolution_backward(grader):
@@ -540,7 +540,7 @@ def check_convolution_numerical(grader):
         return float(np.sum(grader.expected.Convolution(weights, b, stride, pad).forward(x) * dout))
 
     compare(grader, "dW against central differences", dW, grader.numerical_gradient(loss, W),
-                   conv_mistakes(grader, W, b, x, dout, stride, pad)["dW"], CONV_DW_LINE, rtol=1e-7)
+            conv_mistakes(grader, W, b, x, dout, stride, pad)["dW"], CONV_DW_LINE, rtol=1e-7)
 
 
 def check_convolution_float32(grader):
@@ -549,6 +549,7 @@ def check_convolution_float32(grader):
     out, dx, dW, db = conv_pass(grader, W, b, x, dout, stride, pad)
     expected_out, expected_dx, expected_dW, expected_db = conv_reference(grader, W, b, x, dout, stride, pad)
     compare(grader, "forward, float32", out, expected_out, rtol=1e-5)
+    compare(grader, "db, float32", db, expected_db, rtol=1e-5)
     compare(grader, "dW, float32", dW, expected_dW, rtol=1e-5)
     compare(grader, "dx, float32", dx, expected_dx, rtol=1e-5)
 
