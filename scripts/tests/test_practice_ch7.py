@@ -9,6 +9,7 @@ import pytest
 
 from toolkit.practice.tasks import find_task
 from .practice_support import failure_of, grade_source, mistake_named, passes, solution_source
+from .script_support import run_script, succeeded
 
 TASK_NAMES = ("im2col", "col2im", "convolution", "pooling")
 
@@ -164,6 +165,22 @@ def test_a_fresh_skeleton_fails_with_not_written_yet(tmp_path, name):
     assert f"python scripts/practice.py check {name}" in task.skeleton
     verdicts = grade_source(name, task.skeleton, tmp_path)
     assert "not written yet" in failure_of(verdicts).message
+
+
+def test_the_command_grades_a_learners_convolution_that_uses_their_own_im2col_and_col2im(tmp_path):
+    """As a learner works: start im2col and col2im, write them, then Convolution importing them; check says so."""
+    ws = tmp_path / "ws"
+    for name in ("im2col", "col2im", "convolution"):
+        succeeded(run_script("practice.py", "start", name, "--dir", ws))
+    (ws / "im2col.py").write_text(textwrap.dedent(GOOD_IM2COL))
+    (ws / "col2im.py").write_text(textwrap.dedent(GOOD_COL2IM))
+    own = GOOD_CONVOLUTION.replace("from scratch.book import col2im, im2col",
+                                   "from col2im import col2im\n    from im2col import im2col")
+    (ws / "convolution.py").write_text(textwrap.dedent(own))
+    stdout = succeeded(run_script("practice.py", "check", "convolution", "--dir", ws))
+    assert f"all {len(find_task('convolution').checks)} checks pass" in stdout
+    result = run_script("practice.py", "check", "pooling", "--dir", ws)
+    assert result.returncode == 1 and "does not exist" in result.stdout
 
 
 # ----- im2col -----
