@@ -16,6 +16,7 @@ because 10000 iterations on a layer known to be wrong teach nothing that
 ``check`` does not say faster. A file the grader has no task for is used
 unchecked, with a note saying so.
 """
+import os
 import time
 
 import numpy as np
@@ -66,8 +67,6 @@ def choose(folder, name, book_name):
 
     task = _task(name, book_name)
     path = task_path(folder, task)
-    import os
-
     if not os.path.isfile(path):
         return Choice(task.book_name, getattr(scratch.book, task.book_name), "the project's",
                       f"scratch.book.{task.book_name} (no {path})")
