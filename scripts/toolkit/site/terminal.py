@@ -9,7 +9,7 @@ from itertools import zip_longest
 
 from .source import SIDE_TITLES
 
-__all__ = ["MIN_WIDTH", "render"]
+__all__ = ["MIN_WIDTH", "SEPARATOR", "render", "two_columns"]
 
 MIN_WIDTH = 40
 SEPARATOR = " | "
@@ -42,6 +42,21 @@ def _code(line, width):
         pieces.append(line[:cut].rstrip())
         line = " " * hang + line[cut:].lstrip(" ")
     return pieces + [line]
+
+
+def two_columns(left_lines, right_lines, width, titles):
+    """Two sources side by side in lines of at most ``width`` characters: ``titles`` (left, right) above a
+    rule, then each side's lines, code lines too long for their column wrapped as ``render`` wraps them."""
+    if width < MIN_WIDTH:
+        raise ValueError(f"the terminal is {width} columns wide; two columns need at least {MIN_WIDTH} (--width)")
+    col = (width - len(SEPARATOR)) // 2
+    heads = (_prose(titles[0], col), _prose(titles[1], col))
+    lines = [f"{a:<{col}}{SEPARATOR}{b}".rstrip() for a, b in zip_longest(*heads, fillvalue="")]
+    lines.append("-" * width)
+    left = [piece for line in left_lines for piece in _code(line.expandtabs(4), col)]
+    right = [piece for line in right_lines for piece in _code(line.expandtabs(4), col)]
+    lines += [f"{a:<{col}}{SEPARATOR}{b}".rstrip() for a, b in zip_longest(left, right, fillvalue="")]
+    return lines
 
 
 def _cell(cell, width):
