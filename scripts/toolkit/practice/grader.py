@@ -16,7 +16,7 @@ import numpy as np
 
 from .task import CheckFailed
 
-__all__ = ["Grader", "Verdict", "describe", "grade"]
+__all__ = ["Grader", "Verdict", "describe", "first_match", "grade"]
 
 TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
 
@@ -97,7 +97,7 @@ class Grader:
             raise CheckFailed(f"{what}: not written yet ({self._where()} raises NotImplementedError)") from None
         except Exception as err:  # noqa: BLE001 - the learner's code may raise anything
             where = self._where()
-            mistake = _first_match(mistakes, err)
+            mistake = first_match(mistakes, err)
             raise CheckFailed(f"{what} raised {type(err).__name__}: {err} ({where})", mistake=mistake) from None
 
     def _where(self):
@@ -121,7 +121,7 @@ class Grader:
                               expected=describe(expected), received="None", book_line=book_line)
         if _same(received, expected, rtol):
             return
-        mistake = _first_match(mistakes, received)
+        mistake = first_match(mistakes, received)
         shape = getattr(received, "shape", None)
         difference = "shapes" if shape is not None and tuple(shape) != expected.shape else "values"
         raise CheckFailed(f"{what}: the {difference} differ (tolerance {rtol:g} relative)",
@@ -149,7 +149,7 @@ class Grader:
         return grad
 
 
-def _first_match(mistakes, received):
+def first_match(mistakes, received):
     """The first mistake whose ``matches(received)`` is true (a predicate that fails counts as false)."""
     for mistake in mistakes:
         try:

@@ -49,4 +49,4 @@ class CheckFailed(Exception):
         self.expected = expected
         self.received = received
         self.mistake = mistake
-        self.book_line = book_line if book_line is not None else (mistake.book_line if mistake else None)
+        self.book_line = mistake.book_line if mistake is not None else book_line  # the named mistake's own line

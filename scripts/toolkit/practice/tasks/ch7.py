@@ -9,6 +9,7 @@ from itertools import permutations
 
 import numpy as np
 
+from ..grader import first_match
 from ..task import Mistake, Task
 
 # ---------------------------------------------------------------------------
@@ -47,23 +48,6 @@ def arrangements():
                 continue
             names = (tuple(ROW_AXES[i] for i in rows), tuple(COLUMN_AXES[i - 3] for i in columns))
             yield names[0], names[1], rows + columns
-
-
-def first_match(mistakes, received):
-    """The first of ``mistakes`` that matches ``received`` (a predicate that raises is no match)."""
-    for mistake in mistakes:
-        try:
-            if mistake.matches(received):
-                return mistake
-        except Exception:  # noqa: BLE001 - a predicate on an odd value is simply no match
-            continue
-    return None
-
-
-def compare(grader, what, received, expected, mistakes=(), book_line=None, rtol=None):
-    """``grader.compare``, showing the named mistake's own line of the book rather than the check's."""
-    mistake = first_match(mistakes, received)
-    grader.compare(what, received, expected, mistakes, mistake.book_line if mistake else book_line, rtol)
 
 
 def torch_double(array, grad=False):
@@ -179,7 +163,7 @@ def check_im2col_book(grader):
         x, fh, fw, stride, pad = im2col_case(grader, case)
         expected = grader.expected.im2col(x, fh, fw, stride, pad)
         col = im2col_learner(grader, x, fh, fw, stride, pad)
-        compare(grader, f"col of x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col, expected,
+        grader.compare(f"col of x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col, expected,
                 im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
@@ -194,7 +178,7 @@ def check_im2col_torch(grader):
         expected = F.unfold(torch_double(x), (fh, fw), stride=stride, padding=pad)
         expected = expected.transpose(1, 2).reshape(-1, C * fh * fw).numpy()
         col = im2col_learner(grader, x, fh, fw, stride, pad)
-        compare(grader, f"col against F.unfold, x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col,
+        grader.compare(f"col against F.unfold, x {x.shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", col,
                 expected, im2col_mistakes(x, fh, fw, stride, pad, expected), IM2COL_LINE)
 
 
@@ -203,7 +187,7 @@ def check_im2col_float32(grader):
     x, fh, fw, stride, pad = im2col_case(grader, IM2COL_CASES[2], np.float32)
     expected = grader.expected.im2col(x, fh, fw, stride, pad)
     col = im2col_learner(grader, x, fh, fw, stride, pad)
-    compare(grader, "col of a float32 input", col, expected, im2col_mistakes(x, fh, fw, stride, pad, expected),
+    grader.compare("col of a float32 input", col, expected, im2col_mistakes(x, fh, fw, stride, pad, expected),
             IM2COL_LINE, rtol=1e-6)
 
 
@@ -316,7 +300,7 @@ def check_col2im_book(grader):
         col, shape, fh, fw, stride, pad = col2im_case(grader, case)
         expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-        compare(grader, f"img of shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img, expected,
+        grader.compare(f"img of shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img, expected,
                 col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
@@ -331,7 +315,7 @@ def check_col2im_torch(grader):
         blocks = torch_double(col).reshape(N, -1, C * fh * fw).transpose(1, 2)
         expected = F.fold(blocks, (H, W), (fh, fw), stride=stride, padding=pad).numpy()
         img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-        compare(grader, f"img against F.fold, shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img,
+        grader.compare(f"img against F.fold, shape {shape}, filter {fh}x{fw}, stride {stride}, pad {pad}", img,
                 expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad), COL2IM_LINE)
 
 
@@ -356,7 +340,7 @@ def check_col2im_float32(grader):
     col, shape, fh, fw, stride, pad = col2im_case(grader, COL2IM_CASES[2], np.float32)
     expected = grader.expected.col2im(col, shape, fh, fw, stride, pad)
     img = col2im_learner(grader, col, shape, fh, fw, stride, pad)
-    compare(grader, "img of a float32 col", img, expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad),
+    grader.compare("img of a float32 col", img, expected, col2im_mistakes(grader, col, shape, fh, fw, stride, pad),
             COL2IM_LINE, rtol=1e-5)
 
 
@@ -495,7 +479,7 @@ def check_convolution_forward(grader):
         W, b, x, dout, stride, pad = conv_case(grader, case)
         out, *_ = conv_pass(grader, W, b, x, dout, stride, pad)
         expected = grader.expected.Convolution(W, b, stride, pad).forward(x)
-        compare(grader, f"forward, x {x.shape}, W {W.shape}, stride {stride}, pad {pad}", out, expected,
+        grader.compare(f"forward, x {x.shape}, W {W.shape}, stride {stride}, pad {pad}", out, expected,
                 conv_mistakes(grader, W, b, x, dout, stride, pad)["out"], CONV_FORWARD_LINE)
 
 
@@ -507,9 +491,9 @@ def check_convolution_backward(grader):
         _, expected_dx, expected_dW, expected_db = conv_reference(grader, W, b, x, dout, stride, pad)
         mistakes = conv_mistakes(grader, W, b, x, dout, stride, pad)
         where = f"x {x.shape}, W {W.shape}, stride {stride}, pad {pad}"
-        compare(grader, f"db, {where}", db, expected_db, mistakes["db"])
-        compare(grader, f"dW, {where}", dW, expected_dW, mistakes["dW"])
-        compare(grader, f"dx, {where}", dx, expected_dx, mistakes["dx"])
+        grader.compare(f"db, {where}", db, expected_db, mistakes["db"])
+        grader.compare(f"dW, {where}", dW, expected_dW, mistakes["dW"])
+        grader.compare(f"dx, {where}", dx, expected_dx, mistakes["dx"])
 
 
 def check_convolution_torch(grader):
@@ -525,10 +509,10 @@ def check_convolution_torch(grader):
         expected.backward(torch.tensor(dout))
         mistakes = conv_mistakes(grader, W, b, x, dout, stride, pad)
         where = f"stride {stride}, pad {pad}"
-        compare(grader, f"forward against F.conv2d, {where}", out, expected.detach().numpy(), mistakes["out"])
-        compare(grader, f"db against autograd, {where}", db, bias.grad.numpy(), mistakes["db"])
-        compare(grader, f"dW against autograd, {where}", dW, weight.grad.numpy(), mistakes["dW"])
-        compare(grader, f"dx against autograd, {where}", dx, inputs.grad.numpy(), mistakes["dx"])
+        grader.compare(f"forward against F.conv2d, {where}", out, expected.detach().numpy(), mistakes["out"])
+        grader.compare(f"db against autograd, {where}", db, bias.grad.numpy(), mistakes["db"])
+        grader.compare(f"dW against autograd, {where}", dW, weight.grad.numpy(), mistakes["dW"])
+        grader.compare(f"dx against autograd, {where}", dx, inputs.grad.numpy(), mistakes["dx"])
 
 
 def check_convolution_numerical(grader):
@@ -539,7 +523,7 @@ def check_convolution_numerical(grader):
     def loss(weights):
         return float(np.sum(grader.expected.Convolution(weights, b, stride, pad).forward(x) * dout))
 
-    compare(grader, "dW against central differences", dW, grader.numerical_gradient(loss, W),
+    grader.compare("dW against central differences", dW, grader.numerical_gradient(loss, W),
             conv_mistakes(grader, W, b, x, dout, stride, pad)["dW"], CONV_DW_LINE, rtol=1e-7)
 
 
@@ -548,10 +532,10 @@ def check_convolution_float32(grader):
     W, b, x, dout, stride, pad = conv_case(grader, CONV_CASES[1], np.float32)
     out, dx, dW, db = conv_pass(grader, W, b, x, dout, stride, pad)
     expected_out, expected_dx, expected_dW, expected_db = conv_reference(grader, W, b, x, dout, stride, pad)
-    compare(grader, "forward, float32", out, expected_out, rtol=1e-5)
-    compare(grader, "db, float32", db, expected_db, rtol=1e-5)
-    compare(grader, "dW, float32", dW, expected_dW, rtol=1e-5)
-    compare(grader, "dx, float32", dx, expected_dx, rtol=1e-5)
+    grader.compare("forward, float32", out, expected_out, rtol=1e-5)
+    grader.compare("db, float32", db, expected_db, rtol=1e-5)
+    grader.compare("dW, float32", dW, expected_dW, rtol=1e-5)
+    grader.compare("dx, float32", dx, expected_dx, rtol=1e-5)
 
 
 CONVOLUTION = Task("convolution", 7, "7.4.3", "Convolution", CONVOLUTION_SKELETON,
@@ -699,8 +683,8 @@ def pool_mistakes(grader, x, dout, ph, pw, stride, pad):
 
 
 def compare_pooling(grader, where, out, dx, expected_out, expected_dx, mistakes, rtol=None):
-    compare(grader, f"forward, {where}", out, expected_out, mistakes["out"], POOL_FORWARD_LINE, rtol)
-    compare(grader, f"dx, {where}", dx, expected_dx, mistakes["dx"], POOL_BACKWARD_LINE, rtol)
+    grader.compare(f"forward, {where}", out, expected_out, mistakes["out"], POOL_FORWARD_LINE, rtol)
+    grader.compare(f"dx, {where}", dx, expected_dx, mistakes["dx"], POOL_BACKWARD_LINE, rtol)
 
 
 def pool_where(x, ph, pw, stride, pad):
