@@ -340,7 +340,7 @@ def softmax_mistakes(x):
                 and not np.all(np.isfinite(np.exp(x.astype(np.float64))))),
         Mistake("softmax sums over the whole batch, not each row",
                 "each row is one sample: sum over axis=-1 with keepdims=True, so each row sums to 1",
-                SOFTMAX_LINE, lambda y: batch and np.allclose(np.asarray(y), _softmax_by(x, None, None), rtol=1e-6)),
+                SOFTMAX_LINE, lambda y: batch and np.isclose(np.sum(y), 1.0) and not np.allclose(np.sum(y, axis=-1), 1.0)),
         Mistake("softmax normalises each column (axis=0), not each row",
                 "rows are samples: the max and the sum are over the last axis (axis=-1)",
                 SOFTMAX_LINE, lambda y: batch and np.allclose(np.asarray(y), _softmax_by(x, 0, 0), rtol=1e-6)),
