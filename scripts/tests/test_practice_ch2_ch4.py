@@ -1,4 +1,4 @@
-"""Practice tasks of chapters 2-4: the project's own solutions pass, a book-style solution passes, each mistake is named.
+"""Practice tasks of chapters 2-4: the project's solutions and book-style ones pass, each mistake is named.
 
 The gates (AND, NAND, OR, XOR), the activations (step_function, sigmoid, relu,
 softmax) and chapter 4's cross_entropy_error, numerical_gradient and
@@ -208,7 +208,8 @@ def test_an_xor_computed_directly_is_named(tmp_path):
         def XOR(x1, x2):
             return int(x1 != x2)
     """
-    assert mistake_named(grade_source("xor", source, tmp_path)) == "XOR computed directly, not as a two-layer perceptron"
+    assert mistake_named(grade_source("xor", source, tmp_path)) == \
+        "XOR computed directly, not as a two-layer perceptron"
 
 
 def test_an_xor_from_the_learners_own_gates_passes(tmp_path):
@@ -305,7 +306,8 @@ def test_a_loss_right_everywhere_but_at_a_zero_probability_is_named(tmp_path):
                    "np.log(np.where(y[np.arange(batch_size), t] > 0, y[np.arange(batch_size), t] + 1e-7, 0))")
     verdicts = grade_source("cross_entropy_error", source, tmp_path)
     failure = failure_of(verdicts)
-    assert "y[0, t_0] = 0" in failure.message and failure.mistake.name == "log without the delta 1e-7 (log(0) gives inf)"
+    assert "y[0, t_0] = 0" in failure.message
+    assert failure.mistake.name == "log without the delta 1e-7 (log(0) gives inf)"
 
 
 def test_the_books_delta_is_named_in_the_pytorch_semantics(tmp_path):
@@ -361,11 +363,13 @@ def test_the_books_1d_numerical_gradient_is_named_on_a_matrix(tmp_path):
                 x[idx] = tmp_val
             return grad
     """
-    assert mistake_named(grade_source("numerical_gradient", source, tmp_path)) == "numerical_gradient handles only 1-D x"
+    assert mistake_named(grade_source("numerical_gradient", source, tmp_path)) == \
+        "numerical_gradient handles only 1-D x"
 
 
 def test_a_numerical_gradient_that_converts_an_integer_x_to_float_passes(tmp_path):
-    source = wrong("numerical_gradient", NO_TYPE_CHECK, '            x = x.astype(float) if x.dtype.kind != "f" else x\n')
+    converts = '            x = x.astype(float) if x.dtype.kind != "f" else x\n'
+    source = wrong("numerical_gradient", NO_TYPE_CHECK, converts)
     assert passes(grade_source("numerical_gradient", source, tmp_path), "numerical_gradient")
 
 

@@ -74,8 +74,10 @@ Check it: python scripts/practice.py check xor
 """
 import numpy as np
 
-from scratch.book import AND, NAND, OR  # or your own, from practice/and.py, nand.py, or.py ("and" is a keyword):
-# from importlib import import_module; AND, NAND, OR = import_module("and").AND, import_module("nand").NAND, import_module("or").OR
+from scratch.book import AND, NAND, OR
+# or your own, from practice/and.py, nand.py, or.py ("and" and "or" are keywords, so import_module):
+# from importlib import import_module
+# AND, NAND, OR = import_module("and").AND, import_module("nand").NAND, import_module("or").OR
 
 
 def XOR(x1, x2):

@@ -251,7 +251,8 @@ def relu_mistakes(x):
 RELU_CALL_MISTAKES = (
     Mistake("relu with np.max instead of np.maximum",
             "np.max(0, x) reads x as an axis; np.maximum(0, x) compares each element with 0", RELU_LINE,
-            lambda err: isinstance(err, (TypeError, ValueError)) and ("axis" in str(err) or "scalar index" in str(err))),
+            lambda err: isinstance(err, (TypeError, ValueError))
+            and ("axis" in str(err) or "scalar index" in str(err))),
     scalar_only("relu", RELU_LINE),
 )
 
@@ -340,7 +341,8 @@ def softmax_mistakes(x):
                 and not np.all(np.isfinite(np.exp(x.astype(np.float64))))),
         Mistake("softmax sums over the whole batch, not each row",
                 "each row is one sample: sum over axis=-1 with keepdims=True, so each row sums to 1",
-                SOFTMAX_LINE, lambda y: batch and np.isclose(np.sum(y), 1.0) and not np.allclose(np.sum(y, axis=-1), 1.0)),
+                SOFTMAX_LINE,
+                lambda y: batch and np.isclose(np.sum(y), 1.0) and not np.allclose(np.sum(y, axis=-1), 1.0)),
         Mistake("softmax normalises each column (axis=0), not each row",
                 "rows are samples: the max and the sum are over the last axis (axis=-1)",
                 SOFTMAX_LINE, lambda y: batch and np.allclose(np.asarray(y), _softmax_by(x, 0, 0), rtol=1e-6)),
