@@ -5,6 +5,8 @@ softmax) and chapter 4's cross_entropy_error, numerical_gradient and
 gradient_descent. Each wrong implementation below is a correct one with one
 line changed, and the test asserts the grader's diagnosis by name.
 """
+import sys
+
 import pytest
 
 from toolkit.practice.grader import grade
@@ -124,6 +126,20 @@ GOOD_PYTORCH = {
 }
 
 
+@pytest.fixture
+def forget_imports():
+    """Drop the workspace modules a learner's file imported (``and``, ``numerical_gradient``) after the test.
+
+    ``workspace.load`` puts the folder on sys.path only while the file loads, but
+    what that file imports stays in sys.modules: a later test's folder would get it.
+    """
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name in ("and", "nand", "or", "numerical_gradient"):
+            del sys.modules[name]
+
+
 def wrong(task, old, new, semantics_source=GOOD):
     """The good source of ``task`` with ``old`` replaced by ``new`` (which must be there)."""
     source = semantics_source[task]
@@ -212,7 +228,7 @@ def test_an_xor_computed_directly_is_named(tmp_path):
         "XOR computed directly, not as a two-layer perceptron"
 
 
-def test_an_xor_from_the_learners_own_gates_passes(tmp_path):
+def test_an_xor_from_the_learners_own_gates_passes(tmp_path, forget_imports):
     for name, source in GOOD_GATES.items():
         (tmp_path / f"{name}.py").write_text(source.replace("\n    ", "\n"))
     source = GOOD_XOR.replace(
@@ -392,7 +408,7 @@ def test_the_books_gradient_method_returning_the_history_passes(tmp_path):
     assert passes(grade_source("gradient_descent", source, tmp_path), "gradient_descent")
 
 
-def test_gradient_descent_with_the_learners_own_numerical_gradient_passes(tmp_path):
+def test_gradient_descent_with_the_learners_own_numerical_gradient_passes(tmp_path, forget_imports):
     (tmp_path / "numerical_gradient.py").write_text(GOOD["numerical_gradient"].replace("\n        ", "\n"))
     source = wrong("gradient_descent", "from scratch.book import numerical_gradient",
                    "from numerical_gradient import numerical_gradient")
