@@ -226,6 +226,19 @@ def test_adam_with_the_other_conventions_eps_placement(tmp_path):
     assert mistake_named(verdicts) == "Adam with the book's eps placement (before the bias correction)"
 
 
+def test_adam_step_count_advanced_per_parameter(tmp_path):
+    source = wrong("adam", """
+                self.iter += 1
+                lr_t = self.lr * np.sqrt(1 - self.beta2 ** self.iter) / (1 - self.beta1 ** self.iter)
+                for key in params:
+""", """
+                for key in params:
+                    self.iter += 1
+                    lr_t = self.lr * np.sqrt(1 - self.beta2 ** self.iter) / (1 - self.beta1 ** self.iter)
+""")
+    assert mistake_named(grade_source("adam", source, tmp_path)) == "Adam's step count advanced per parameter"
+
+
 @pytest.mark.parametrize("name, old, new", [
     ("adagrad", "(np.sqrt(self.h[key]) + 1e-7)", "np.sqrt(self.h[key] + 1e-7)"),
     ("rmsprop", "(np.sqrt(self.h[key]) + 1e-7)", "np.sqrt(self.h[key] + 1e-7)"),

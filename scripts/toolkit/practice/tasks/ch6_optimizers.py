@@ -147,19 +147,24 @@ class ScaledByRoot:
 
 
 class AdamForm:
-    """Adam in one of three forms: 'book' (eps before v's bias correction), 'pytorch' (after), 'uncorrected'."""
+    """Adam in one of three forms: 'book' (eps before v's bias correction), 'pytorch' (after), 'uncorrected'.
 
-    def __init__(self, lr, beta1, beta2, eps, form):
+    ``per_key``: the mistake of counting the step once per parameter, not once per update.
+    """
+
+    def __init__(self, lr, beta1, beta2, eps, form, per_key=False):
         self.lr, self.beta1, self.beta2, self.eps, self.form = lr, beta1, beta2, eps, form
+        self.per_key = per_key
         self.iter, self.m, self.v = 0, None, None
 
     def update(self, params, grads):
         if self.m is None:
             self.m = {key: np.zeros_like(value) for key, value in params.items()}
             self.v = {key: np.zeros_like(value) for key, value in params.items()}
-        self.iter += 1
-        c1, c2 = 1 - self.beta1 ** self.iter, 1 - self.beta2 ** self.iter
+        self.iter += 0 if self.per_key else 1
         for key in params:
+            self.iter += 1 if self.per_key else 0
+            c1, c2 = 1 - self.beta1 ** self.iter, 1 - self.beta2 ** self.iter
             g = grads[key]
             self.m[key] += (1 - self.beta1) * (g - self.m[key])
             self.v[key] += (1 - self.beta2) * (g * g - self.v[key])
@@ -246,14 +251,15 @@ def learner_run(grader, spec, params, grads_seq, lrs):
         grads = copy_arrays(grads)
         grads_before, params_before = copy_arrays(grads), copy_arrays(params)
         returned = grader.call(f"update {t}", optimizer.update, params, grads,
-                               mistakes=(spec.shared_state(grader),) if spec.state else ())
+                               mistakes=(spec.shared_state(),) if spec.state else ())
         replaced = [key for key in originals if params.get(key) is not originals[key]]
         grader.require(not replaced, f"update {t} replaced params[{replaced[0]!r}] with a new array" if replaced
                        else "", NOT_IN_PLACE)
-        unchanged = all(np.array_equal(params[key], params_before[key]) for key in params)
+        unchanged = all(np.array_equal(params[key], params_before[key]) for key in originals)
         grader.require(not (unchanged and returned is not None),
                        f"update {t} returned {type(returned).__name__} and left params unchanged", NOT_IN_PLACE)
-        changed = [key for key in grads if not np.array_equal(grads[key], grads_before[key], equal_nan=True)]
+        changed = [key for key in grads_before
+                   if key not in grads or not np.array_equal(grads[key], grads_before[key], equal_nan=True)]
         grader.require(not changed, f"update {t} changed grads[{changed[0]!r}]" if changed else "", GRADS_CHANGED)
         trajectory.append(copy_arrays(params))
     return trajectory
@@ -298,15 +304,16 @@ class Spec:
         self.variants = variants        # (grader) -> [(Mistake, make)] (the shared and fresh-state ones added here)
         self.torch_make = torch_make    # (grader, params, grads_seq, lrs) -> torch.optim's trajectory
 
-    def shared_state(self, grader):
+    def shared_state(self):
         return shared_state_mistake(self.state, self.book_line)
 
     def all_variants(self, grader, same_shapes=False):
         variants = list(self.variants(grader))
         if self.state:
-            variants.append((fresh_state_mistake(self.state, self.book_line), lambda: Fresh(lambda: self.expected(grader))))
+            variants.append((fresh_state_mistake(self.state, self.book_line),
+                             lambda: Fresh(lambda: self.expected(grader))))
             if same_shapes:
-                shared = self.shared_state(grader)
+                shared = self.shared_state()
                 variants.append((Mistake(shared.name, shared.why, shared.book_line, None),
                                  lambda: Shared(self.expected(grader))))
         return variants
@@ -701,9 +708,15 @@ def adam_variants(grader):
          "torch.optim.Adam adds eps = 1e-8 to sqrt(v) / sqrt(1 - beta2^t)")
         + "; the two differ where gradients are tiny (b's here)",
         ADAM_LINE if book else "scratch.Adam.update: denom = np.sqrt(v) / sqrt(1 - beta2^t) + eps", None)
+    per_key = Mistake(
+        "Adam's step count advanced per parameter",
+        "t counts updates: self.iter += 1 once per update, before the loop over the parameters, not inside it "
+        "(with two parameters t ran 1, 2, 3, 4, ... and the bias correction faded twice as fast)",
+        ADAM_LINE, None)
     other_form = "pytorch" if book else "book"
     lr, beta1, beta2 = ADAM_HYPER.values()
     return [(uncorrected, lambda: AdamForm(lr, beta1, beta2, eps, "uncorrected")),
+            (per_key, lambda: AdamForm(lr, beta1, beta2, eps, grader.semantics, per_key=True)),
             *[(other, lambda e=e: AdamForm(lr, beta1, beta2, e, other_form)) for e in (1e-7, 1e-8)]]
 
 
