@@ -337,3 +337,20 @@ def test_the_torch_check_compares_with_torch_optim(tmp_path, monkeypatch):
     verdicts = grade_source("adam", GOOD["adam"], tmp_path)
     failed = [v for v in verdicts if not v.ok]
     assert failed and "torch.optim" in failed[0].check
+
+
+@pytest.mark.parametrize("name, semantics, named", [
+    ("momentum", "book", MOMENTUM_BOOK_SAYS_TORCH),
+    ("momentum", "pytorch", MOMENTUM_TORCH_SAYS_BOOK),
+    ("adagrad", "book", "torch.optim's eps where the book's was asked"),
+    ("adagrad", "pytorch", "the book's eps where torch.optim's was asked"),
+    ("rmsprop", "book", "torch.optim's eps where the book's was asked"),
+    ("rmsprop", "pytorch", "the book's eps where torch.optim's was asked"),
+    ("adam", "book", "Adam with PyTorch's eps placement (after the bias correction)"),
+    ("adam", "pytorch", "Adam with the book's eps placement (before the bias correction)"),
+])
+def test_the_other_semantics_solution_fails(tmp_path, name, semantics, named):
+    """scratch's optimizer graded as the book's (and the reverse) fails: the two semantics really differ."""
+    other = "pytorch" if semantics == "book" else "book"
+    verdicts = grade_source(name, solution_source(name, other), tmp_path, semantics)
+    assert mistake_named(verdicts) == named

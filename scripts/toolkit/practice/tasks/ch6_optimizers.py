@@ -376,16 +376,25 @@ def optimizer_task(spec, skeleton, extra_checks=(), torch_check=None):
     return Task(spec.name, 6, spec.section, spec.book_name, skeleton, tuple(checks))
 
 
-def semantics_eps(grader, name, *args):
-    """The eps of the expected package's optimizer (the book: 1e-7; scratch: torch.optim's defaults)."""
-    return getattr(grader.expected, name)(*args).eps
-
-
-def other_package(grader):
+def package(semantics):
+    """The package a semantics grades against: ``scratch.book`` (book) or ``scratch`` (pytorch)."""
     import scratch
     import scratch.book
 
-    return scratch if grader.semantics == "book" else scratch.book
+    return scratch.book if semantics == "book" else scratch
+
+
+def semantics_eps(semantics, name):
+    """The eps of the semantics' optimizer ``name`` (the book: 1e-7; scratch: torch.optim's defaults)."""
+    return getattr(package(semantics), name)().eps
+
+
+def other_semantics(grader):
+    return "pytorch" if grader.semantics == "book" else "book"
+
+
+def other_package(grader):
+    return package(other_semantics(grader))
 
 
 # ---------------------------------------------------------------------------
@@ -585,18 +594,27 @@ class RMSprop:
 '''
 
 
-def eps_mistakes(grader, name, eps, book_line, make):
-    """eps inside the square root, and eps left out; ``make(eps_at)`` builds the variant."""
-    source = "the book's" if grader.semantics == "book" else f"torch.optim.{name}'s"
+def eps_mistakes(grader, book_name, torch_name, book_line, make):
+    """eps inside the square root, eps left out, the other semantics' eps; ``make(eps_at, eps)`` builds each."""
+    book = grader.semantics == "book"
+    eps = semantics_eps(grader.semantics, book_name)
+    other_eps = semantics_eps(other_semantics(grader), book_name)
+    torch_eps = f"torch.optim.{torch_name}'s"
+    asked, other = ("the book's", torch_eps) if book else (torch_eps, "the book's")
     return [
+        (Mistake("torch.optim's eps where the book's was asked" if book else
+                 "the book's eps where torch.optim's was asked",
+                 f"your eps is {other_eps:g}, {other}; {asked} is {eps:g}, and where gradients are tiny "
+                 f"(b's here) eps decides the step", book_line, None),
+         lambda: make("outside", other_eps)),
         (Mistake("eps inside the square root",
-                 f"{source} eps ({eps:g}) is added after the root, sqrt(h) + eps, not sqrt(h + eps): with a tiny "
+                 f"{asked} eps ({eps:g}) is added after the root, sqrt(h) + eps, not sqrt(h + eps): with a tiny "
                  f"gradient (b's here) the step is then far too small", book_line, None),
-         lambda: make("inside")),
+         lambda: make("inside", eps)),
         (Mistake("eps missing",
-                 f"the denominator is sqrt(h) + eps with {source} eps = {eps:g}; without it a tiny gradient "
+                 f"the denominator is sqrt(h) + eps with {asked} eps = {eps:g}; without it a tiny gradient "
                  f"(b's here) takes a full lr step, and a zero one divides 0 by 0", book_line, None),
-         lambda: make("none")),
+         lambda: make("none", eps)),
     ]
 
 
@@ -605,32 +623,31 @@ RMSPROP_LINE = "RMSprop.update: params[key] -= self.lr * grads[key] / (np.sqrt(s
 
 
 def adagrad_variants(grader):
-    eps = semantics_eps(grader, "AdaGrad", 0.1)
-    return eps_mistakes(grader, "Adagrad", eps, ADAGRAD_LINE, lambda at: ScaledByRoot(0.1, eps, eps_at=at))
+    return eps_mistakes(grader, "AdaGrad", "Adagrad", ADAGRAD_LINE, lambda at, e: ScaledByRoot(0.1, e, eps_at=at))
 
 
 def adagrad_torch(grader, params, grads_seq, lrs):
     import torch
 
-    eps = semantics_eps(grader, "AdaGrad", 0.1)
+    eps = semantics_eps(grader.semantics, "AdaGrad")
     return torch_run(lambda tensors: torch.optim.Adagrad(tensors, lr=lrs[0], eps=eps), params, grads_seq, lrs)
 
 
 def rmsprop_variants(grader):
-    eps = semantics_eps(grader, "RMSprop", 0.01, 0.9)
+    eps = semantics_eps(grader.semantics, "RMSprop")
     swapped = Mistake("decay_rate on the wrong term",
                       "h keeps decay_rate of itself and takes (1 - decay_rate) of the new squared gradient: "
                       "h <- decay_rate h + (1 - decay_rate) g*g",
                       "RMSprop.update: self.h[key] *= self.decay_rate", None)
-    return [*eps_mistakes(grader, "RMSprop", eps, RMSPROP_LINE,
-                          lambda at: ScaledByRoot(0.01, eps, decay=0.9, eps_at=at)),
+    return [*eps_mistakes(grader, "RMSprop", "RMSprop", RMSPROP_LINE,
+                          lambda at, e: ScaledByRoot(0.01, e, decay=0.9, eps_at=at)),
             (swapped, lambda: ScaledByRoot(0.01, eps, decay=0.9, swapped=True))]
 
 
 def rmsprop_torch(grader, params, grads_seq, lrs):
     import torch
 
-    eps = semantics_eps(grader, "RMSprop", 0.01, 0.9)
+    eps = semantics_eps(grader.semantics, "RMSprop")
     return torch_run(lambda tensors: torch.optim.RMSprop(tensors, lr=lrs[0], alpha=0.9, eps=eps),
                      params, grads_seq, lrs)
 
@@ -692,7 +709,7 @@ ADAM_HYPER = {"lr": 0.01, "beta1": 0.9, "beta2": 0.999}
 
 def adam_variants(grader):
     book = grader.semantics == "book"
-    eps = semantics_eps(grader, "Adam", 0.01)
+    eps = semantics_eps(grader.semantics, "Adam")
     uncorrected = Mistake(
         "Adam without bias correction",
         "m and v start at 0, so in the first updates they are too small by (1 - beta1^t) and (1 - beta2^t); "
@@ -725,7 +742,7 @@ def adam_torch(grader, params, grads_seq, lrs):
     import torch
 
     lr, beta1, beta2 = ADAM_HYPER.values()
-    eps = semantics_eps(grader, "Adam", lr)
+    eps = semantics_eps(grader.semantics, "Adam")
     eps_at = (lambda t: eps / math.sqrt(1 - beta2 ** t)) if grader.semantics == "book" else None
     return torch_run(lambda tensors: torch.optim.Adam(tensors, lr=lr, betas=(beta1, beta2), eps=eps),
                      params, grads_seq, lrs, eps_at=eps_at)
