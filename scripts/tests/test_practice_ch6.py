@@ -141,7 +141,7 @@ def test_the_tasks_follow_the_optimizers_in_the_books_order():
     from toolkit.practice.tasks import ch6
 
     assert [task.name for task in ch6.TASKS][-2:] == ["dropout", "batch_normalization"]
-    assert ch6.TASKS[:-2] == ch6.OPTIMIZER_TASKS
+    assert ch6.TASKS[:-2] == tuple(ch6.OPTIMIZER_TASKS)
 
 
 # --- Dropout's mistakes ---

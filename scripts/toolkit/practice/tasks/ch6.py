@@ -282,9 +282,10 @@ def check_dropout_torch(grader):
     import torch.nn.functional as F
 
     x, dout = dropout_input(grader, (5, 40))
-    torch.manual_seed(SEED)
     inputs = torch_tensor(x, grad=True)
-    torch_out = F.dropout(inputs, RATIO, training=True)
+    with torch.random.fork_rng():  # PyTorch's own generator as it was afterwards
+        torch.manual_seed(SEED)
+        torch_out = F.dropout(inputs, RATIO, training=True)
     torch_out.backward(torch_tensor(dout))
     torch_kept = torch_out.detach().numpy() != 0
     survivor = float(torch_out.detach().numpy()[torch_kept][0] / x[torch_kept][0])  # 1 / (1 - p)
@@ -624,26 +625,27 @@ def check_bn_torch(grader):
 
 
 def check_bn_numerical(grader):
-    """dx and dgamma equal numerical gradients of sum(forward(x) * dout)"""
+    """dx, dgamma and dbeta equal numerical gradients of sum(forward(x) * dout) (batch 3)"""
     case = bn_case(grader, 3)
     gamma, beta, running_mean, running_var, x, dout = case
-    _, dx, dgamma, _, _ = bn_pass(grader, case)
+    _, dx, dgamma, dbeta, _ = bn_pass(grader, case)
     _, _, _, _, reference = bn_expected(grader, case)
     mistakes = bn_backward_mistakes(grader, case, reference)
     cls = grader.expected.BatchNormalization
 
-    def loss_x(inputs):
-        return float(np.sum(cls(gamma.copy(), beta.copy(), MOMENTUM, running_mean.copy(), running_var.copy())
-                            .forward(inputs, train_flg=True) * dout))
+    def loss(inputs=x, weights=gamma, biases=beta):
+        layer = cls(np.array(weights), np.array(biases), MOMENTUM, running_mean.copy(), running_var.copy())
+        return float(np.sum(layer.forward(np.array(inputs), train_flg=True) * dout))
 
-    def loss_gamma(weights):
-        return float(np.sum(cls(weights, beta.copy(), MOMENTUM, running_mean.copy(), running_var.copy())
-                            .forward(x.copy(), train_flg=True) * dout))
-
-    compare(grader, "dx against central differences", dx, grader.numerical_gradient(loss_x, x), mistakes["dx"],
-            BN_LINES[grader.semantics]["backward"], rtol=1e-6)
-    compare(grader, "dgamma against central differences", dgamma, grader.numerical_gradient(loss_gamma, gamma),
-            mistakes["dgamma"], BN_LINES[grader.semantics]["params"], rtol=1e-6)
+    lines = BN_LINES[grader.semantics]
+    compare(grader, "dbeta against central differences", dbeta,
+            grader.numerical_gradient(lambda biases: loss(biases=biases), beta), mistakes["dbeta"], lines["params"],
+            rtol=1e-6)
+    compare(grader, "dgamma against central differences", dgamma,
+            grader.numerical_gradient(lambda weights: loss(weights=weights), gamma), mistakes["dgamma"],
+            lines["params"], rtol=1e-6)
+    compare(grader, "dx against central differences", dx, grader.numerical_gradient(lambda inputs: loss(inputs), x),
+            mistakes["dx"], lines["backward"], rtol=1e-6)
 
 
 def check_bn_float32(grader):
@@ -665,4 +667,4 @@ BATCH_NORMALIZATION = Task("batch_normalization", 6, "6.3", "BatchNormalization"
                            (check_bn_training, check_bn_running, check_bn_test, check_bn_backward, check_bn_torch,
                             check_bn_numerical, check_bn_float32))
 
-TASKS = OPTIMIZER_TASKS + (DROPOUT, BATCH_NORMALIZATION)
+TASKS = tuple(OPTIMIZER_TASKS) + (DROPOUT, BATCH_NORMALIZATION)
