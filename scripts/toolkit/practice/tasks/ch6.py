@@ -267,9 +267,8 @@ def check_dropout_backward(grader):
         require_output(grader, f"forward in training, batch {n}", out, x)
         kept = np.asarray(out) != 0
         _, expected = expected_dropout(grader, x, True, kept, dout=dout)
-        compare(grader, f"dx, batch {n}", dx, expected,
-         backward_mistakes(grader, kept, dout) + dropout_mistakes(grader),
-                DROPOUT_LINES[grader.semantics]["backward"])
+        mistakes = backward_mistakes(grader, kept, dout) + dropout_mistakes(grader)
+        compare(grader, f"dx, batch {n}", dx, expected, mistakes, DROPOUT_LINES[grader.semantics]["backward"])
 
 
 def check_dropout_torch(grader):
