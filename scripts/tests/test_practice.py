@@ -105,3 +105,14 @@ def test_each_affine_mistake_is_named(tmp_path, mistake, wrong, right):
     source = GOOD_AFFINE.replace(wrong, right)
     assert source != GOOD_AFFINE
     assert mistake_named(grade_source("affine", source, tmp_path)) == mistake
+
+
+def test_a_module_one_practice_file_imports_is_read_afresh_from_each_workspace(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, body in ((first, GOOD_AFFINE), (second, GOOD_AFFINE.replace("self.dW = np.dot(self.x.T, dout)",
+                                                                            "self.dW = np.dot(dout.T, self.x)"))):
+        folder.mkdir()
+        (folder / "my_affine.py").write_text(body.replace("\n    ", "\n"))
+    source = "from my_affine import Affine\n"
+    assert passes(grade_source("affine", source, first), "affine")
+    assert mistake_named(grade_source("affine", source, second)) == "dW transposed"

@@ -46,9 +46,20 @@ def load(folder, task):
         raise CheckFailed(f"{path} raised {type(err).__name__} while loading: {err}") from None
     finally:
         sys.path.remove(os.path.abspath(folder))
+        forget_workspace_modules(folder)
     if not hasattr(module, task.book_name):
         raise CheckFailed(f"{path} defines no {task.book_name}: the grader looks for the book's name")
     return getattr(module, task.book_name), path
+
+
+def forget_workspace_modules(folder):
+    """Drop from ``sys.modules`` what a learner's file imported from the workspace (``from softmax import
+    softmax``): the next load, of an edited file or another folder, imports it afresh."""
+    folder = os.path.abspath(folder)
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and os.path.dirname(os.path.abspath(origin)) == folder:
+            del sys.modules[name]
 
 
 def status(folder, task, semantics="book"):
