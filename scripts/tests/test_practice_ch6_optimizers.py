@@ -1,35 +1,13 @@
 """Chapter 6.1's practice tasks (the optimizers): the project's own solutions pass, each mistake is named.
 
-The tasks are graded here straight from ``ch6_optimizers.TASKS`` (chapter 6's registry imports them).
+``ch6_optimizers.TASKS`` holds them; chapter 6's registry (``tasks/ch6.py``) puts them before Dropout.
 """
-import textwrap
-
 import pytest
 
-from toolkit.practice.grader import grade
 from toolkit.practice.tasks.ch6_optimizers import TASKS
-from toolkit.practice.workspace import load, task_path
-from .practice_support import failure_of, mistake_named
+from .practice_support import failure_of, grade_source, mistake_named, passes, solution_source
 
 TASK = {task.name: task for task in TASKS}
-
-
-def grade_source(task_name, source, folder, semantics="book"):
-    """The verdicts of ``source`` written as the learner's file of ``task_name`` in ``folder``."""
-    task = TASK[task_name]
-    with open(task_path(str(folder), task), "w") as f:
-        f.write(textwrap.dedent(source))
-    learner, path = load(str(folder), task)
-    return grade(task, learner, semantics, path)
-
-
-def passes(verdicts, task_name):
-    return len(verdicts) == len(TASK[task_name].checks) and all(v.ok for v in verdicts)
-
-
-def solution_source(task_name, semantics="book"):
-    package = "scratch.book" if semantics == "book" else "scratch"
-    return f"from {package} import {TASK[task_name].book_name}  # the project's own solution\n"
 
 
 def test_the_tasks_in_the_books_order():

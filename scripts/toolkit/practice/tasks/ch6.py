@@ -20,16 +20,6 @@ def close(received, expected, rtol=1e-8):
     return bool(np.all(np.abs(received - expected) <= rtol * scale))
 
 
-def compare(grader, what, received, expected, mistakes=(), book_line=None, rtol=None):
-    """``grader.compare``; a named mistake's own book line replaces the check's."""
-    try:
-        grader.compare(what, received, expected, mistakes, book_line, rtol)
-    except CheckFailed as failure:
-        if failure.mistake is not None:
-            failure.book_line = failure.mistake.book_line
-        raise
-
-
 @contextlib.contextmanager
 def seeded(seed):
     """NumPy's global generator seeded with ``seed`` inside, as it was outside (the book draws from it)."""
@@ -226,7 +216,7 @@ def check_dropout_training(grader):
         expected, _ = expected_dropout(grader, x, True, kept)
         if grader.semantics == "book":
             expected = x * kept  # the same structure on the learner's own mask; the draw is the next check's
-        compare(grader, f"forward in training, batch {n} (your mask)", out, expected, dropout_mistakes(grader),
+        grader.compare(f"forward in training, batch {n} (your mask)", out, expected, dropout_mistakes(grader),
                 DROPOUT_LINES[grader.semantics]["train"])
 
 
@@ -245,7 +235,7 @@ def check_dropout_expected(grader):
         mistakes = dropout_mistakes(grader)
         if grader.semantics == "book" and not np.array_equal(kept, expected != 0):
             mistakes += (MASK_REVERSED,) if np.array_equal(kept, expected == 0) else (NOT_THE_BOOKS_DRAW,)
-        compare(grader, f"forward in training, {np.dtype(dtype).name}", out, expected, mistakes,
+        grader.compare(f"forward in training, {np.dtype(dtype).name}", out, expected, mistakes,
                 DROPOUT_LINES[grader.semantics]["train"])
 
 
@@ -255,7 +245,7 @@ def check_dropout_test(grader):
         x, _ = dropout_input(grader, (n, 8), dtype)
         out, _ = learner_dropout(grader, x, False)
         expected, _ = expected_dropout(grader, x, False)
-        compare(grader, f"forward at test time, batch {n}, {np.dtype(dtype).name}", out, expected,
+        grader.compare(f"forward at test time, batch {n}, {np.dtype(dtype).name}", out, expected,
                 dropout_mistakes(grader), DROPOUT_LINES[grader.semantics]["test"])
 
 
@@ -268,7 +258,7 @@ def check_dropout_backward(grader):
         kept = np.asarray(out) != 0
         _, expected = expected_dropout(grader, x, True, kept, dout=dout)
         mistakes = backward_mistakes(grader, kept, dout) + dropout_mistakes(grader)
-        compare(grader, f"dx, batch {n}", dx, expected, mistakes, DROPOUT_LINES[grader.semantics]["backward"])
+        grader.compare(f"dx, batch {n}", dx, expected, mistakes, DROPOUT_LINES[grader.semantics]["backward"])
 
 
 def check_dropout_torch(grader):
@@ -295,13 +285,13 @@ def check_dropout_torch(grader):
     require_output(grader, "forward in training", out, x)
     kept = np.asarray(out) != 0
     mistakes = dropout_mistakes(grader)
-    compare(grader, "forward in training against F.dropout's survivors", out, np.where(kept, x * survivor * book, 0),
+    grader.compare("forward in training against F.dropout's survivors", out, np.where(kept, x * survivor * book, 0),
             mistakes, DROPOUT_LINES[grader.semantics]["train"])
-    compare(grader, "dx against autograd's through F.dropout", dx, np.where(kept, dout * gradient * book, 0),
+    grader.compare("dx against autograd's through F.dropout", dx, np.where(kept, dout * gradient * book, 0),
             backward_mistakes(grader, kept, dout) + mistakes, DROPOUT_LINES[grader.semantics]["backward"])
     test, _ = learner_dropout(grader, x, False)
     expected = F.dropout(torch_tensor(x), RATIO, training=False).numpy() * book
-    compare(grader, "forward at test time against F.dropout(training=False)", test, expected, mistakes,
+    grader.compare("forward at test time against F.dropout(training=False)", test, expected, mistakes,
             DROPOUT_LINES[grader.semantics]["test"])
 
 
@@ -315,7 +305,7 @@ def check_dropout_numerical(grader):
     def loss(inputs):
         return float(np.sum(expected_dropout(grader, inputs, True, kept)[0] * dout))
 
-    compare(grader, "dx against central differences", dx, grader.numerical_gradient(loss, x),
+    grader.compare("dx against central differences", dx, grader.numerical_gradient(loss, x),
             backward_mistakes(grader, kept, dout) + dropout_mistakes(grader),
             DROPOUT_LINES[grader.semantics]["backward"], rtol=1e-7)
 
@@ -527,7 +517,7 @@ def check_bn_training(grader):
         case = bn_case(grader, n)
         out, *_ = bn_pass(grader, case, backward=False)
         expected, *_ = bn_expected(grader, case, backward=False)
-        compare(grader, f"forward in training, batch {n}", out, expected, bn_forward_mistakes(grader, case),
+        grader.compare(f"forward in training, batch {n}", out, expected, bn_forward_mistakes(grader, case),
                 BN_LINES[grader.semantics]["train"])
 
 
@@ -539,7 +529,7 @@ def check_bn_running(grader):
         *_, reference = bn_expected(grader, case, backward=False, running=running)
         given = "given" if running else "default"
         for which in ("running_mean", "running_var"):
-            compare(grader, f"{which} after training, batch {n}, {given} statistics", getattr(layer, which, None),
+            grader.compare(f"{which} after training, batch {n}, {given} statistics", getattr(layer, which, None),
                     getattr(reference, which), bn_running_mistakes(grader, case, which, default=not running),
                     BN_LINES[grader.semantics]["running"])
 
@@ -556,7 +546,7 @@ def check_bn_test(grader):
                         "train_flg=False normalises with running_mean and running_var (the training set's), "
                         "not with the test batch's own mean and variance", BN_LINES[grader.semantics]["test"],
                         lambda out: close(out, normalised(case, x.mean(axis=0), x.var(axis=0), eps)))
-        compare(grader, f"forward at test time, batch {n}", out, expected, (batch,), BN_LINES[grader.semantics]["test"])
+        grader.compare(f"forward at test time, batch {n}", out, expected, (batch,), BN_LINES[grader.semantics]["test"])
         for which, before in (("running_mean", case[2]), ("running_var", case[3])):
             grader.require(close(getattr(layer, which, None), before, 0.0),
                            f"{which} changed in a test pass (train_flg=False): only training updates it",
@@ -579,7 +569,7 @@ def check_bn_backward(grader):
             rtol = grader.tolerance(expected.dtype)
             if name == "dx":
                 rtol *= float(np.max(np.abs(case[0] * case[5] / reference.std)) / np.max(np.abs(expected)))
-            compare(grader, f"{name}, batch {n}", received, expected, mistakes[name],
+            grader.compare(f"{name}, batch {n}", received, expected, mistakes[name],
                     BN_LINES[grader.semantics]["params" if name != "dx" else "backward"], rtol)
 
 
@@ -606,20 +596,20 @@ def check_bn_torch(grader):
     _, _, _, _, reference = bn_expected(grader, case)
     mistakes = bn_backward_mistakes(grader, case, reference)
     lines = BN_LINES[grader.semantics]
-    compare(grader, "forward against F.batch_norm(training=True)", out, expected.detach().numpy(),
+    grader.compare("forward against F.batch_norm(training=True)", out, expected.detach().numpy(),
             bn_forward_mistakes(grader, case), lines["train"])
-    compare(grader, "running_mean against F.batch_norm's", getattr(layer, "running_mean", None), torch_mean.numpy(),
+    grader.compare("running_mean against F.batch_norm's", getattr(layer, "running_mean", None), torch_mean.numpy(),
             bn_running_mistakes(grader, case, "running_mean"), lines["running"])
-    compare(grader, "running_var against F.batch_norm's", getattr(layer, "running_var", None), expected_var,
+    grader.compare("running_var against F.batch_norm's", getattr(layer, "running_var", None), expected_var,
             bn_running_mistakes(grader, case, "running_var"), lines["running"])
-    compare(grader, "dbeta against autograd", dbeta, bias.grad.numpy(), mistakes["dbeta"], lines["params"])
-    compare(grader, "dgamma against autograd", dgamma, weight.grad.numpy(), mistakes["dgamma"], lines["params"])
-    compare(grader, "dx against autograd", dx, inputs.grad.numpy(), mistakes["dx"], lines["backward"])
+    grader.compare("dbeta against autograd", dbeta, bias.grad.numpy(), mistakes["dbeta"], lines["params"])
+    grader.compare("dgamma against autograd", dgamma, weight.grad.numpy(), mistakes["dgamma"], lines["params"])
+    grader.compare("dx against autograd", dx, inputs.grad.numpy(), mistakes["dx"], lines["backward"])
 
     test, *_ = bn_pass(grader, case, train_flg=False, backward=False)
     expected = F.batch_norm(torch_tensor(x), torch_tensor(running_mean), torch_tensor(running_var),
                             torch_tensor(gamma), torch_tensor(beta), training=False, eps=eps)
-    compare(grader, "forward at test time against F.batch_norm(training=False)", test, expected.numpy(),
+    grader.compare("forward at test time against F.batch_norm(training=False)", test, expected.numpy(),
             book_line=lines["test"])
 
 
@@ -637,13 +627,13 @@ def check_bn_numerical(grader):
         return float(np.sum(layer.forward(np.array(inputs), train_flg=True) * dout))
 
     lines = BN_LINES[grader.semantics]
-    compare(grader, "dbeta against central differences", dbeta,
+    grader.compare("dbeta against central differences", dbeta,
             grader.numerical_gradient(lambda biases: loss(biases=biases), beta), mistakes["dbeta"], lines["params"],
             rtol=1e-6)
-    compare(grader, "dgamma against central differences", dgamma,
+    grader.compare("dgamma against central differences", dgamma,
             grader.numerical_gradient(lambda weights: loss(weights=weights), gamma), mistakes["dgamma"],
             lines["params"], rtol=1e-6)
-    compare(grader, "dx against central differences", dx, grader.numerical_gradient(lambda inputs: loss(inputs), x),
+    grader.compare("dx against central differences", dx, grader.numerical_gradient(lambda inputs: loss(inputs), x),
             mistakes["dx"], lines["backward"], rtol=1e-6)
 
 
@@ -653,13 +643,13 @@ def check_bn_float32(grader):
     out, dx, dgamma, dbeta, _ = bn_pass(grader, case)
     expected_out, expected_dx, expected_dgamma, expected_dbeta, reference = bn_expected(grader, case)
     mistakes = bn_backward_mistakes(grader, case, reference)
-    compare(grader, "forward in training, float32", out, expected_out, rtol=1e-5)
-    compare(grader, "dbeta, float32", dbeta, expected_dbeta, mistakes["dbeta"], rtol=1e-5)
-    compare(grader, "dgamma, float32", dgamma, expected_dgamma, mistakes["dgamma"], rtol=1e-5)
-    compare(grader, "dx, float32", dx, expected_dx, mistakes["dx"], rtol=1e-5)
+    grader.compare("forward in training, float32", out, expected_out, rtol=1e-5)
+    grader.compare("dbeta, float32", dbeta, expected_dbeta, mistakes["dbeta"], rtol=1e-5)
+    grader.compare("dgamma, float32", dgamma, expected_dgamma, mistakes["dgamma"], rtol=1e-5)
+    grader.compare("dx, float32", dx, expected_dx, mistakes["dx"], rtol=1e-5)
     test, *_ = bn_pass(grader, case, train_flg=False, backward=False)
     expected_test, *_ = bn_expected(grader, case, train_flg=False, backward=False)
-    compare(grader, "forward at test time, float32", test, expected_test, rtol=1e-5)
+    grader.compare("forward at test time, float32", test, expected_test, rtol=1e-5)
 
 
 BATCH_NORMALIZATION = Task("batch_normalization", 6, "6.3", "BatchNormalization", BATCH_NORMALIZATION_SKELETON,
