@@ -192,7 +192,8 @@ class TestTimeRNN:
         ours, theirs = S.TimeRNN(*weights, stateful=True), R.TimeRNN(*weights, stateful=True)
         self.compare(ours, theirs, first, xs1, dhs1, dtype, "call 1")
         self.compare(ours, theirs, second, xs2, dhs2, dtype, "call 2")
-        assert not np.allclose(to_numpy(second[0]), to_numpy(nn_rnn_call(module, xs2, dhs2, np.zeros((N, H), dtype))[0]))
+        from_zero = nn_rnn_call(module, xs2, dhs2, np.zeros((N, H), dtype))[0]
+        assert not np.allclose(to_numpy(second[0]), to_numpy(from_zero))  # the carried state matters
         # reset_state: back to h = 0, as the first call
         ours.reset_state(), theirs.reset_state()
         self.compare(ours, theirs, first, xs1, dhs1, dtype, "after reset_state")
@@ -246,6 +247,11 @@ class TestTimeRNN:
             layer.forward(xs)
             layer.backward(np.zeros((N, T, H + 1)))
         both(wrong_dhs, ValueError, "does not match")
+
+        def float32_dhs(layer):
+            layer.forward(xs)
+            layer.backward(np.zeros((N, T, H), np.float32))
+        both(float32_dhs, TypeError, "dout dtype float32")
         bad = (weights[0], weights[1][:, :4], weights[2], weights[3])
         assert_same_error(lambda: S.TimeRNN(*bad), lambda: R.TimeRNN(*bad), ValueError, match="needs weight_ih")
 

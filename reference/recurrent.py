@@ -23,8 +23,8 @@ __all__ = ["RNN", "TimeRNN"]
 
 
 class RNN:
-    """One time step of a simple RNN, as ``torch.tanh(F.linear(x, weight_ih, bias_ih) + F.linear(h_prev, weight_hh, bias_hh))``
-    (``nn.RNNCell``'s formula)."""
+    """One time step of a simple RNN (``nn.RNNCell``'s formula), as
+    ``torch.tanh(F.linear(x, weight_ih, bias_ih) + F.linear(h_prev, weight_hh, bias_hh))``."""
 
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
         self.weight_ih, self.weight_hh = as_param(weight_ih), as_param(weight_hh)

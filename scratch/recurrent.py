@@ -183,8 +183,8 @@ class TimeRNN:
 
     def backward(self, dhs):
         check_forward_done(self.layers, "TimeRNN")
-        N, T, H = dhs_shape = (self.layers[0].cache[0].shape[0], len(self.layers), self.weight_hh.shape[0])
-        check_backward(dhs, dhs_shape, "TimeRNN", self.weight_hh)
+        N, T, H = len(self.layers[0].cache[0]), len(self.layers), self.weight_hh.shape[0]
+        check_backward(dhs, (N, T, H), "TimeRNN", self.weight_hh)
         D = self.weight_ih.shape[1]
         dxs = np.empty((N, T, D), dtype=dhs.dtype)
         dh = np.zeros((N, H), dtype=dhs.dtype)
