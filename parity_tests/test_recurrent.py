@@ -11,7 +11,9 @@ import torch
 from parameterized import parameterized
 from torch import nn
 
+import reference.optimizer as R_optimizer
 import reference.recurrent as R
+import scratch.optimizer as S_optimizer
 import scratch.recurrent as S
 from conftest import DTYPES, assert_close, assert_same_error, make_rng, to_numpy
 
@@ -212,6 +214,51 @@ class TestTimeRNN:
         h = np.ones((N, H), dtype)
         ours.set_state(h), theirs.set_state(h)
         self.compare(ours, theirs, expected, xs, dhs, dtype, "set_state, not stateful")
+
+    @parameterized.expand(DTYPES)
+    def test_two_layers_stacked(self, _, dtype):
+        """Two TimeRNNs, the second reading the first's hs, equal nn.RNN(num_layers=2, batch_first=True);
+        in the reference the second layer takes the first's output tensor and autograd runs through both."""
+        D, H, N, T = 4, 5, 2, 3
+        first, second = rnn_weights(D, H, dtype, seed=7), rnn_weights(H, H, dtype, seed=8)
+        xs, dhs = sequence_data(N, T, D, H, dtype)
+        module = nn.RNN(D, H, num_layers=2, batch_first=True, dtype=torch.from_numpy(xs).dtype)
+        torch_module(torch_module(module, first, "_l0"), second, "_l1")
+        x = torch.from_numpy(xs).requires_grad_(True)
+        hs_t, h_n = module(x)
+        hs_t.backward(torch.from_numpy(dhs))
+        for backend in (S, R):
+            lower, upper = backend.TimeRNN(*first), backend.TimeRNN(*second)
+            hs = upper.forward(lower.forward(xs))
+            assert_close(hs, hs_t, dtype, what=f"{backend.__name__} hs vs nn.RNN(num_layers=2)")
+            for layer, i in ((lower, 0), (upper, 1)):
+                assert_close(layer.h, h_n[i], dtype, what=f"{backend.__name__} h_n[{i}]")
+            dxs = lower.backward(upper.backward(dhs))
+            assert_close(dxs, x.grad, dtype, what=f"{backend.__name__} dxs vs nn.RNN(num_layers=2)")
+            for layer, suffix in ((lower, "_l0"), (upper, "_l1")):
+                for g, name in zip(GRADS, TORCH_NAMES):
+                    assert_close(getattr(layer, g), getattr(module, name + suffix).grad, dtype,
+                                 what=f"{backend.__name__} {g}{suffix}")
+
+    @parameterized.expand(DTYPES)
+    def test_optimizer_updates_the_weights_in_place(self, _, dtype):
+        """An SGD step through the book's ``update(params, grads)`` reaches the weights the next forward uses
+        (the reference calls nn.RNN on the layer's own tensors, not on copies)."""
+        D, H, N, T = 3, 4, 2, 3
+        weights = rnn_weights(D, H, dtype)
+        xs, dhs = sequence_data(N, T, D, H, dtype)
+        ours, theirs = S.TimeRNN(*[w.copy() for w in weights]), R.TimeRNN(*weights)
+        for layer, optimizer in ((ours, S_optimizer.SGD(lr=0.5)), (theirs, R_optimizer.SGD(lr=0.5))):
+            layer.forward(xs)
+            layer.backward(dhs)
+            optimizer.update({name: getattr(layer, name) for name in TORCH_NAMES},
+                             {name: getattr(layer, "d" + name) for name in TORCH_NAMES})
+        updated = [getattr(ours, name) for name in TORCH_NAMES]
+        assert not np.allclose(updated[0], weights[0])
+        expected = nn_rnn_call(nn_rnn(updated, dtype), xs, dhs, np.zeros((N, H), dtype))
+        for name in TORCH_NAMES:
+            assert_close(getattr(ours, name), getattr(theirs, name), dtype, what=f"updated {name}")
+        self.compare(ours, theirs, expected, xs, dhs, dtype, "after an SGD step")
 
     def test_bad_input(self):
         D, H, N, T = 3, 5, 4, 2
