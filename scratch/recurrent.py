@@ -91,8 +91,8 @@ class RNN:
     """One time step of a simple RNN: h_next = tanh(x weight_ih^T + bias_ih + h_prev weight_hh^T + bias_hh).
 
     The sequel's ``RNN``, h_next = tanh(h_prev Wh + x Wx + b), with the weights
-    of ``nn.RNN``/``nn.RNNCell`` (see the module docstring). x (N, D),
-    h_prev (N, H), h_next (N, H).
+    of ``nn.RNNCell``: weight_ih (H, D) = Wx^T, weight_hh (H, H) = Wh^T, and
+    bias_ih + bias_hh = b. x (N, D), h_prev (N, H), h_next (N, H).
 
     Backward, with dt = dh_next (1 - h_next^2) (tanh's derivative):
         dbias_ih = dbias_hh = sum_n dt,   dweight_ih = dt^T x,   dweight_hh = dt^T h_prev,
