@@ -25,11 +25,11 @@ PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 D, H = 3, 5
 
 
-def lstm_params(D, H, dtype, seed=0):
+def lstm_params(D, H, dtype, seed=0, scale=0.6):
     """weight_ih (4H, D), weight_hh (4H, H), bias_ih, bias_hh (4H,): large enough to saturate some gates."""
     rng = make_rng(seed)
     shapes = ((4 * H, D), (4 * H, H), (4 * H,), (4 * H,))
-    return [(rng.standard_normal(shape) * 0.6).astype(dtype) for shape in shapes]
+    return [(rng.standard_normal(shape) * scale).astype(dtype) for shape in shapes]
 
 
 def data(shape, dtype, seed):
@@ -141,6 +141,18 @@ class TestTimeLSTM:
         np.testing.assert_array_equal(dhs, keep[1])
 
     @parameterized.expand(DTYPES)
+    def test_saturated_gates(self, _, dtype):
+        """Weights and inputs large enough that sigmoid and tanh round to 0, 1 or -1 in many places."""
+        params = lstm_params(D, H, dtype, scale=20)
+        xs, dhs = data((3, 5, D), dtype, 1) * 5, data((3, 5, H), dtype, 2)
+        expected = torch_run(torch_lstm([params], dtype), xs, dhs)
+        for backend_name, backend in BACKENDS:
+            layer = backend.TimeLSTM(*params)
+            assert_close(layer.forward(xs), expected["hs"], dtype, what=f"{backend_name} hs")
+            assert_close(layer.backward(dhs), expected["dxs"], dtype, what=f"{backend_name} dxs")
+            assert_weight_grads(layer, expected["grads"][0], dtype, backend_name)
+
+    @parameterized.expand(DTYPES)
     def test_set_state_without_c(self, _, dtype):
         """set_state(h) starts from h and c = 0; the call after it, not stateful, from zeros again."""
         params = lstm_params(D, H, dtype)
@@ -156,6 +168,35 @@ class TestTimeLSTM:
             assert_close(layer.dh, given["dh0"][0], dtype, what=f"{backend_name} dh")
             assert_close(layer.dc, given["dc0"][0], dtype, what=f"{backend_name} dc")
             assert_close(layer.forward(xs), fresh["hs"], dtype, what=f"{backend_name} hs from zeros")
+
+    @parameterized.expand(DTYPES)
+    def test_updates_in_place_reach_the_next_call(self, _, dtype):
+        """An optimizer updates the layer's parameter arrays (tensors) in place; the next call uses them."""
+        params = lstm_params(D, H, dtype)
+        xs, dhs = data((2, 3, D), dtype, 1), data((2, 3, H), dtype, 2)
+        step = [data(p.shape, dtype, 5 + k) * dtype(0.1) for k, p in enumerate(params)]
+        expected = torch_run(torch_lstm([[p - s for p, s in zip(params, step)]], dtype), xs, dhs)
+        for backend_name, backend in BACKENDS:
+            layer = backend.TimeLSTM(*[p.copy() for p in params])
+            layer.forward(xs)
+            for name, s in zip(PARAM_NAMES, step):
+                param = getattr(layer, name)
+                with torch.no_grad():
+                    param -= s if backend is S else torch.from_numpy(s)
+            assert_close(layer.forward(xs), expected["hs"], dtype, what=f"{backend_name} hs after the update")
+            assert_close(layer.backward(dhs), expected["dxs"], dtype, what=f"{backend_name} dxs after the update")
+
+    @parameterized.expand(DTYPES)
+    def test_state_from_an_encoder(self, _, dtype):
+        """reference: a state computed by torch (an encoder's output, not a leaf) gets its gradient dh."""
+        params = lstm_params(D, H, dtype)
+        xs, dhs, z = data((2, 3, D), dtype, 1), data((2, 3, H), dtype, 2), data((2, H), dtype, 3)
+        expected = torch_run(torch_lstm([params], dtype), xs, dhs, np.tanh(z)[None])
+        layer = R.TimeLSTM(*params)
+        layer.set_state(torch.tanh(leaf(z)))
+        assert_close(layer.forward(xs), expected["hs"], dtype, what="hs")
+        layer.backward(dhs)
+        assert_close(layer.dh, expected["dh0"][0], dtype, what="dh")
 
     @parameterized.expand(DTYPES)
     def test_sequel_layout(self, _, dtype):

@@ -115,6 +115,7 @@ class LSTM:
         self.dbias_hh = None
 
     def forward(self, x, h_prev, c_prev):
+        x, h_prev, c_prev = np.asarray(x), np.asarray(h_prev), np.asarray(c_prev)
         check_lstm_input(x, h_prev, c_prev, self.weight_ih, self.weight_hh)
         H = self.weight_hh.shape[1]
         a = x @ self.weight_ih.T + self.bias_ih + h_prev @ self.weight_hh.T + self.bias_hh
@@ -130,6 +131,7 @@ class LSTM:
 
     def backward(self, dh_next, dc_next):
         out_shape = None if self.cache is None else self.cache[1].shape
+        dh_next, dc_next = np.asarray(dh_next), np.asarray(dc_next)
         check_backward(dh_next, out_shape, "LSTM", self.weight_ih)
         check_backward(dc_next, out_shape, "LSTM", self.weight_ih)
         x, h_prev, c_prev, i, f, g, o, tanh_c = self.cache
@@ -184,8 +186,10 @@ class TimeLSTM:
 
     def set_state(self, h, c=None):
         """Start the next call from h (N, H) and c (zeros when None)."""
+        h = np.asarray(h)
         check_lstm_state(h, None, self.weight_hh, "TimeLSTM", "the state h")
         if c is not None:
+            c = np.asarray(c)
             check_lstm_state(c, h.shape[0], self.weight_hh, "TimeLSTM", "the state c")
         self.h, self.c = h, c
         self.state_given = True
@@ -197,6 +201,7 @@ class TimeLSTM:
     def forward(self, xs):
         carry = self.stateful or self.state_given
         h, c = (self.h, self.c) if carry else (None, None)
+        xs = np.asarray(xs)
         check_time_lstm_input(xs, h, c, self.weight_ih, self.weight_hh)
         N, T, _ = xs.shape
         H = self.weight_hh.shape[1]
@@ -217,6 +222,7 @@ class TimeLSTM:
         return hs
 
     def backward(self, dhs):
+        dhs = np.asarray(dhs)
         check_backward(dhs, self.out_shape, "TimeLSTM", self.weight_ih)
         N, T, H = dhs.shape
         D = self.weight_ih.shape[1]
