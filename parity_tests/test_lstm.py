@@ -275,61 +275,69 @@ class TestTwoLayerTimeLSTM:
                     assert_close(layer.dc, run["dc0"][k], dtype, what=f"{what} layer {k} dc")
 
 
-def step_layers(backend):
-    return backend.LSTM(*lstm_params(D, H, np.float64))
-
-
-def time_layer(backend, stateful=False):
-    return backend.TimeLSTM(*lstm_params(D, H, np.float64), stateful=stateful)
+def params64(D=D, H=H):
+    return lstm_params(D, H, np.float64)
 
 
 def f64(*shape):
     return np.zeros(shape)
 
 
-def carried_then_new_batch(backend):
-    layer = time_layer(backend, stateful=True)
-    layer.forward(f64(2, 3, D))
-    layer.forward(f64(4, 3, D))
+def step(backend, x, h, c, dh=None, dc=None):
+    """LSTM.forward(x, h, c), then backward(dh, dc) if given."""
+    layer = backend.LSTM(*params64())
+    layer.forward(x, h, c)
+    if dh is not None:
+        layer.backward(dh, dc)
+
+
+def sequence(backend, *xss, state=None, dhs=None, stateful=False):
+    """TimeLSTM: set_state(*state) if given, forward each xs, then backward(dhs) if given."""
+    layer = backend.TimeLSTM(*params64(), stateful=stateful)
+    if state is not None:
+        layer.set_state(*state)
+    for xs in xss:
+        layer.forward(xs)
+    if dhs is not None:
+        layer.backward(dhs)
 
 
 BAD_CALLS = [
     # (name, exception, words the message holds, call(backend))
-    ("step_x_rank", ValueError, "x of shape (n, 3)", lambda b: step_layers(b).forward(f64(2, 1, D), f64(2, H), f64(2, H))),
-    ("step_x_size", ValueError, "x of shape (n, 3)", lambda b: step_layers(b).forward(f64(2, D + 1), f64(2, H), f64(2, H))),
-    ("step_x_dtype", TypeError, "dtype float32", lambda b: step_layers(b).forward(
-        f64(2, D).astype(np.float32), f64(2, H), f64(2, H))),
-    ("step_h_size", ValueError, "h_prev must have shape (2, 5)", lambda b: step_layers(b).forward(
-        f64(2, D), f64(2, H + 1), f64(2, H))),
-    ("step_h_batch", ValueError, "h_prev must have shape (2, 5)", lambda b: step_layers(b).forward(
-        f64(2, D), f64(3, H), f64(2, H))),
-    ("step_c_shape", ValueError, "c_prev must have shape (2, 5)", lambda b: step_layers(b).forward(
-        f64(2, D), f64(2, H), f64(H))),
-    ("step_empty_batch", ValueError, "empty batch", lambda b: step_layers(b).forward(f64(0, D), f64(0, H), f64(0, H))),
-    ("step_backward_first", RuntimeError, "before", lambda b: step_layers(b).backward(f64(2, H), f64(2, H))),
-    ("step_dc_shape", ValueError, "does not match", lambda b: (
-        lambda layer: (layer.forward(f64(2, D), f64(2, H), f64(2, H)), layer.backward(f64(2, H), f64(1, H))))(
-        step_layers(b))),
-    ("time_x_rank", ValueError, "xs of shape (n, t, 3)", lambda b: time_layer(b).forward(f64(2, D))),
-    ("time_x_size", ValueError, "xs of shape (n, t, 3)", lambda b: time_layer(b).forward(f64(2, 4, D + 2))),
-    ("time_empty_sequence", ValueError, "empty sequence", lambda b: time_layer(b).forward(f64(2, 0, D))),
-    ("time_x_integers", TypeError, "dtype int64", lambda b: time_layer(b).forward(np.zeros((2, 4, D), np.int64))),
-    ("set_state_h_size", ValueError, "the state h must have shape (n, 5)", lambda b: time_layer(b).set_state(f64(2, H + 1))),
-    ("set_state_h_rank", ValueError, "the state h must have shape (n, 5)", lambda b: time_layer(b).set_state(f64(1, 2, H))),
-    ("set_state_c_batch", ValueError, "the state c must have shape (2, 5)", lambda b: time_layer(b).set_state(
-        f64(2, H), f64(3, H))),
-    ("set_state_h_dtype", TypeError, "dtype float32", lambda b: time_layer(b).set_state(f64(2, H).astype(np.float32))),
-    ("given_state_other_batch", ValueError, "the state h must have shape (4, 5)", lambda b: (
-        lambda layer: (layer.set_state(f64(2, H)), layer.forward(f64(4, 3, D))))(time_layer(b))),
-    ("carried_state_other_batch", ValueError, "the state h must have shape (4, 5)", carried_then_new_batch),
-    ("time_backward_first", RuntimeError, "before", lambda b: time_layer(b).backward(f64(2, 3, H))),
-    ("time_dhs_shape", ValueError, "does not match", lambda b: (
-        lambda layer: (layer.forward(f64(2, 3, D)), layer.backward(f64(2, 2, H))))(time_layer(b))),
-    ("params_shape", ValueError, "weight_hh (4h, h)", lambda b: b.TimeLSTM(
-        f64(4 * H, D), f64(4 * H, H + 1), f64(4 * H), f64(4 * H))),
+    ("step_x_rank", ValueError, "x of shape (n, 3)", lambda b: step(b, f64(2, 1, D), f64(2, H), f64(2, H))),
+    ("step_x_size", ValueError, "x of shape (n, 3)", lambda b: step(b, f64(2, D + 1), f64(2, H), f64(2, H))),
+    ("step_x_dtype", TypeError, "dtype float32",
+     lambda b: step(b, f64(2, D).astype(np.float32), f64(2, H), f64(2, H))),
+    ("step_h_size", ValueError, "h_prev must have shape (2, 5)",
+     lambda b: step(b, f64(2, D), f64(2, H + 1), f64(2, H))),
+    ("step_h_batch", ValueError, "h_prev must have shape (2, 5)", lambda b: step(b, f64(2, D), f64(3, H), f64(2, H))),
+    ("step_c_shape", ValueError, "c_prev must have shape (2, 5)", lambda b: step(b, f64(2, D), f64(2, H), f64(H))),
+    ("step_empty_batch", ValueError, "empty batch", lambda b: step(b, f64(0, D), f64(0, H), f64(0, H))),
+    ("step_backward_first", RuntimeError, "before", lambda b: b.LSTM(*params64()).backward(f64(2, H), f64(2, H))),
+    ("step_dc_shape", ValueError, "does not match",
+     lambda b: step(b, f64(2, D), f64(2, H), f64(2, H), f64(2, H), f64(1, H))),
+    ("time_x_rank", ValueError, "xs of shape (n, t, 3)", lambda b: sequence(b, f64(2, D))),
+    ("time_x_size", ValueError, "xs of shape (n, t, 3)", lambda b: sequence(b, f64(2, 4, D + 2))),
+    ("time_empty_sequence", ValueError, "empty sequence", lambda b: sequence(b, f64(2, 0, D))),
+    ("time_x_integers", TypeError, "dtype int64", lambda b: sequence(b, np.zeros((2, 4, D), np.int64))),
+    ("set_state_h_size", ValueError, "the state h must have shape (n, 5)",
+     lambda b: sequence(b, state=[f64(2, H + 1)])),
+    ("set_state_h_rank", ValueError, "the state h must have shape (n, 5)", lambda b: sequence(b, state=[f64(1, 2, H)])),
+    ("set_state_c_batch", ValueError, "the state c must have shape (2, 5)",
+     lambda b: sequence(b, state=[f64(2, H), f64(3, H)])),
+    ("set_state_h_dtype", TypeError, "dtype float32",
+     lambda b: sequence(b, state=[f64(2, H).astype(np.float32)])),
+    ("given_state_other_batch", ValueError, "the state h must have shape (4, 5)",
+     lambda b: sequence(b, f64(4, 3, D), state=[f64(2, H)])),
+    ("carried_state_other_batch", ValueError, "call reset_state() before a batch of another size",
+     lambda b: sequence(b, f64(2, 3, D), f64(4, 3, D), stateful=True)),
+    ("time_backward_first", RuntimeError, "before", lambda b: b.TimeLSTM(*params64()).backward(f64(2, 3, H))),
+    ("time_dhs_shape", ValueError, "does not match", lambda b: sequence(b, f64(2, 3, D), dhs=f64(2, 2, H))),
+    ("params_shape", ValueError, "weight_hh (4h, h)",
+     lambda b: b.TimeLSTM(f64(4 * H, D), f64(4 * H, H + 1), f64(4 * H), f64(4 * H))),
     ("params_bias", ValueError, "bias_ih (4h,)", lambda b: b.LSTM(f64(4 * H, D), f64(4 * H, H), f64(H), f64(4 * H))),
-    ("params_dtypes", TypeError, "different dtypes", lambda b: b.LSTM(
-        f64(4 * H, D), f64(4 * H, H).astype(np.float32), f64(4 * H), f64(4 * H))),
+    ("params_dtypes", TypeError, "different dtypes",
+     lambda b: b.LSTM(f64(4 * H, D), f64(4 * H, H).astype(np.float32), f64(4 * H), f64(4 * H))),
 ]
 
 

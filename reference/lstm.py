@@ -107,7 +107,7 @@ class TimeLSTM:
         carry = self.stateful or self.state_given
         h, c = (self.h, self.c) if carry else (None, None)
         xs = as_tensor(xs)
-        check_time_lstm_input(xs, h, c, self.weight_ih, self.weight_hh)
+        check_time_lstm_input(xs, h, c, self.weight_ih, self.weight_hh, carried=carry and not self.state_given)
         zeros = torch.zeros((xs.shape[0], self.weight_hh.shape[1]), dtype=self.weight_hh.dtype)
         xs, h, c = track(xs), track(zeros if h is None else h), track(zeros.clone() if c is None else c)
         self.inputs = (xs, h, c)

@@ -76,8 +76,8 @@ def check_lstm_input(x, h_prev, c_prev, weight_ih, weight_hh, who="LSTM"):
     check_lstm_state(c_prev, x.shape[0], weight_hh, who, "c_prev")
 
 
-def check_time_lstm_input(xs, h, c, weight_ih, weight_hh, who="TimeLSTM"):
-    """T steps: xs (N, T, D), N >= 1, T >= 1, in the parameters' dtype; a given state h, c (N, H)."""
+def check_time_lstm_input(xs, h, c, weight_ih, weight_hh, carried=False, who="TimeLSTM"):
+    """T steps: xs (N, T, D), N >= 1, T >= 1, in the parameters' dtype; a given or ``carried`` state h, c (N, H)."""
     D = weight_ih.shape[1]
     if len(xs.shape) != 3 or xs.shape[2] != D:
         raise ValueError(f"{who} expects xs of shape (N, T, {D}) (batch first), got {tuple(xs.shape)}")
@@ -86,6 +86,9 @@ def check_time_lstm_input(xs, h, c, weight_ih, weight_hh, who="TimeLSTM"):
         raise ValueError(f"{who}: empty sequence (xs of shape {tuple(xs.shape)}); it needs T >= 1")
     check_param_dtype(xs, weight_ih, who, "xs")
     for state, name in ((h, "h"), (c, "c")):
+        if state is not None and carried and state.shape[0] != xs.shape[0]:
+            raise ValueError(f"{who}: the carried state {name} holds a batch of {state.shape[0]}, xs one of "
+                             f"{xs.shape[0]}; call reset_state() before a batch of another size")
         if state is not None:
             check_lstm_state(state, xs.shape[0], weight_hh, who, f"the state {name}")
 
@@ -202,7 +205,7 @@ class TimeLSTM:
         carry = self.stateful or self.state_given
         h, c = (self.h, self.c) if carry else (None, None)
         xs = np.asarray(xs)
-        check_time_lstm_input(xs, h, c, self.weight_ih, self.weight_hh)
+        check_time_lstm_input(xs, h, c, self.weight_ih, self.weight_hh, carried=carry and not self.state_given)
         N, T, _ = xs.shape
         H = self.weight_hh.shape[1]
         zeros = np.zeros((N, H), dtype=self.weight_hh.dtype)
