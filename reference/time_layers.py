@@ -26,8 +26,8 @@ class Embedding:
     ndim = None  # any shape of indices
 
     def __init__(self, W):
+        check_embedding_weight(as_tensor(W), type(self).__name__)
         self.W = as_param(W)
-        check_embedding_weight(self.W, type(self).__name__)
         self.out = None
         self.dW = None
 
@@ -53,8 +53,8 @@ class TimeAffine:
     treats the N*T steps as rows of one matrix product. W (out, in), ``nn.Linear``'s layout."""
 
     def __init__(self, W, b):
+        check_time_affine_params(as_tensor(W), as_tensor(b))
         self.W, self.b = as_param(W), as_param(b)
-        check_time_affine_params(self.W, self.b)
         self.x = None
         self.out = None
         self.dW = None

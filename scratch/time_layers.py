@@ -222,7 +222,7 @@ class TimeSoftmaxWithLoss:
         log_y = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
         self.y = np.exp(log_y)
         picked = np.take_along_axis(log_y, np.where(self.mask, self.ts, 0)[..., None], axis=2)[..., 0]
-        count = np.count_nonzero(self.mask)
+        count = int(np.count_nonzero(self.mask))
         total = -np.sum(picked, where=self.mask)
         self.loss = total / count if count else np.full((), np.nan, dtype=xs.dtype)[()]
         return self.loss
@@ -234,7 +234,7 @@ class TimeSoftmaxWithLoss:
         n, t = np.nonzero(self.mask)
         dxs[n, t, self.ts[n, t]] -= 1
         dxs *= self.mask[..., None]
-        dxs *= dout / max(np.count_nonzero(self.mask), 1)  # in place: keeps float32 float32
+        dxs *= dout / max(int(np.count_nonzero(self.mask)), 1)  # in place: keeps float32 float32
         return dxs
 
 
@@ -255,6 +255,7 @@ def clip_grads(grads, max_norm):
     dtype = present[0].dtype
     total_norm = np.linalg.norm(np.array([np.linalg.norm(g.reshape(-1)) for g in present], dtype=dtype))
     rate = np.minimum(dtype.type(max_norm) / (total_norm + dtype.type(1e-6)), dtype.type(1))
-    for g in present:
-        g *= rate
+    with np.errstate(invalid="ignore"):  # an infinite gradient times rate 0 is NaN, silently as in PyTorch
+        for g in present:
+            g *= rate
     return total_norm
