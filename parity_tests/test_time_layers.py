@@ -480,3 +480,44 @@ class TestBadInput:
         ints = {"a": np.ones(2, dtype=int)}
         assert_same_error(lambda: S.clip_grads(ints, 1.0), lambda: R.clip_grads(ints, 1.0), TypeError,
                           match="floating")
+
+
+# --- the layers chained, as a captioner's decoder output uses them
+
+class TestChain:
+    @parameterized.expand(DTYPES)
+    def test_embedding_affine_loss_and_clipping(self, _, dtype):
+        """TimeEmbedding -> TimeAffine -> TimeSoftmaxWithLoss (padded), backward, clip_grads: both backends
+        and nn.Embedding -> nn.Linear -> F.cross_entropy -> clip_grad_norm_ give the same loss and gradients."""
+        rng = make_rng(8)
+        V, D, N, T = 11, 4, 3, 5
+        W_emb = rng.standard_normal((V, D)).astype(dtype)
+        W, b = rng.standard_normal((V, D)).astype(dtype), rng.standard_normal(V).astype(dtype)
+        idx = rng.integers(0, V, (N, T))
+        ts = rng.integers(0, V, (N, T))
+        ts[1, 3:], ts[2, 1:] = PAD, PAD
+        results = {}
+        for backend in (S, R):
+            embed, affine = backend.TimeEmbedding(W_emb), backend.TimeAffine(W, b)
+            loss_layer = backend.TimeSoftmaxWithLoss()
+            loss = loss_layer.forward(affine.forward(embed.forward(idx)), ts)
+            embed.backward(affine.backward(loss_layer.backward()))
+            grads = {"W_emb": embed.dW, "W": affine.dW, "b": affine.db}
+            norm = backend.clip_grads(grads, 0.5)
+            results[backend] = (loss, norm, grads)
+        embedding = torch.nn.Embedding(V, D, dtype=torch.from_numpy(W_emb).dtype)
+        linear = torch.nn.Linear(D, V, dtype=embedding.weight.dtype)
+        with torch.no_grad():
+            embedding.weight.copy_(torch.from_numpy(W_emb))
+            linear.weight.copy_(torch.from_numpy(W)), linear.bias.copy_(torch.from_numpy(b))
+        scores = linear(embedding(torch.from_numpy(idx)))
+        loss = F.cross_entropy(scores.reshape(-1, V), torch.from_numpy(ts).reshape(-1))
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_([embedding.weight, linear.weight, linear.bias], 0.5)
+        torch_grads = {"W_emb": embedding.weight.grad, "W": linear.weight.grad, "b": linear.bias.grad}
+        assert float(norm) > 0.5, "the gradients were clipped"
+        for other in (results[R], (loss, norm, torch_grads)):
+            assert_close(results[S][0], other[0], dtype, what="loss")
+            assert_close(results[S][1], other[1], dtype, what="total norm")
+            for key, g in results[S][2].items():
+                assert_close(g, other[2][key], dtype, what=f"clipped {key}")
