@@ -305,10 +305,10 @@ CLIP_CASES = with_dtypes([("below", 0.1, 5.0), ("above", 3.0, 5.0), ("far_above"
 
 class TestClipGrads:
     @parameterized.expand(CLIP_CASES)
-    def test_clip(self, _, scale, max_norm, dtype):
+    def test_clip(self, name, scale, max_norm, dtype):
         grads = gradients(dtype, scale)
         norm_before = global_norm(grads)
-        assert (norm_before < max_norm) == (_.startswith("below"))
+        assert (norm_before < max_norm) == name.startswith("below"), "the case clips as its name says"
         original = {k: g.copy() for k, g in grads.items()}
         arrays = dict(grads)
         theirs = {k: g.copy() for k, g in grads.items()}
