@@ -162,8 +162,11 @@ def _scaled_size(ink_shape, factor):
 def scale_digit(image, factor):
     """A digit's tight float32 patch: cropped to its ink, resized by ``factor``, cropped to its ink again.
 
-    ``image`` is 2-D with values in [0, 1]. The second crop keeps the box tight where
-    interpolation leaves an edge row or column without ink.
+    ``image`` is 2-D with values in [0, 1]. The ink is resized to round(factor * its rows) by
+    round(factor * its columns) (halves up, at least 1), then cropped again. For factors >= 0.5
+    (the generator's ``MIN_SCALE``) bilinear interpolation samples every input pixel, so the ink's
+    edge rows and columns survive; below that, samples can step over a thin edge stroke, and the
+    second crop keeps the box tight.
     """
     ink = crop_to_ink(image)
     patch = resize_bilinear(ink, *_scaled_size(ink.shape, factor)).astype(np.float32)
@@ -317,7 +320,8 @@ def make_multi_digit(images, labels, n, seed, min_digits=1, max_digits=MAX_DIGIT
     ``seed`` seeds ``np.random.default_rng``: the same images, labels, seed and options give the
     same pictures. ``sources`` index into ``images``: pass only a training set to make training
     pictures, only a test set to make test pictures. ``min_gap``: the fewest blank columns
-    between neighbouring digits (0: they may touch).
+    between neighbouring digits (0: they may touch). ``scale_range`` (low, high) needs
+    0.5 <= low <= high (``MIN_SCALE``).
     """
     images, labels = check_digit_set(images, labels)
     n, min_digits, max_digits, (low, high), min_gap = _check_options(n, min_digits, max_digits, scale_range,
