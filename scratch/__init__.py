@@ -32,8 +32,12 @@ from . import alexnet
 from . import vgg
 from . import googlenet
 from . import augment
+from . import recurrent
+from . import lstm
+from . import time_layers
+from . import multi_digit
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -64,6 +68,10 @@ from .alexnet import *  # noqa: E402,F401,F403
 from .vgg import *  # noqa: E402,F401,F403
 from .googlenet import *  # noqa: E402,F401,F403
 from .augment import *  # noqa: E402,F401,F403
+from .recurrent import *  # noqa: E402,F401,F403
+from .lstm import *  # noqa: E402,F401,F403
+from .time_layers import *  # noqa: E402,F401,F403
+from .multi_digit import *  # noqa: E402,F401,F403
 
 BACKEND = "numpy"
 

@@ -80,9 +80,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CANVAS_SHAPE", "MAX_DIGITS", "PAD", "SCALE_RANGE", "MultiDigitPictures", "crop_to_ink",
-           "resize_bilinear", "scale_digit", "paste_max", "render", "row_layout", "check_digit_set",
-           "make_multi_digit", "load_multi_digit"]
+# What the packages re-export (``from scratch import make_multi_digit``); the pieces a scene generator
+# reuses (crop_to_ink, resize_bilinear, scale_digit, paste_max, render, row_layout, check_digit_set) are
+# called through the module: ``scratch.multi_digit.render``.
+__all__ = ["CANVAS_SHAPE", "MAX_DIGITS", "PAD", "SCALE_RANGE", "MultiDigitPictures", "make_multi_digit",
+           "load_multi_digit"]
 
 CANVAS_SHAPE = (28, 140)  # rows, columns: one digit tall, five digits wide
 MAX_DIGITS = 5

@@ -179,6 +179,21 @@ CATALOG = (
     _c("GlobalAvgPooling", "8.2.3", "Global average pooling layer", "layer", ["chapter8_layers.GlobalAvgPooling"]),
     _c("ResNet", "8.2.5", "A small ResNet", "network", ["chapter8_networks"]),
     _c("Residual", "8.2.5", "The sum joining a residual block (ResNet)", "layer", ["chapter8_layers.Residual"]),
+    _c("RNN", "8.4", "One RNN step, h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (nn.RNNCell)", "layer",
+       ["recurrent.RNN"]),
+    _c("TimeRNN", "8.4", "An RNN over T steps, batch first, stateful for truncated BPTT (nn.RNN)", "layer",
+       ["recurrent.TimeRNN"]),
+    _c("LSTM", "8.4", "One LSTM step, gates (i, f, g, o) in nn.LSTM's layout (nn.LSTMCell)", "layer", ["lstm.LSTM"]),
+    _c("TimeLSTM", "8.4", "An LSTM over T steps, batch first, stateful for truncated BPTT (nn.LSTM)", "layer",
+       ["lstm.TimeLSTM", "lstm.StatefulTimeLSTM", "lstm.TwoLayerTimeLSTM"]),
+    _c("Embedding", "8.4", "Word embedding: a row lookup; repeated words accumulate (nn.Embedding)", "layer",
+       ["time_layers.Embedding"]),
+    _c("TimeEmbedding", "8.4", "Embedding of a batch of sequences (N, T)", "layer", ["time_layers.TimeEmbedding"]),
+    _c("TimeAffine", "8.4", "An Affine layer at every time step", "layer", ["time_layers.TimeAffine"]),
+    _c("TimeSoftmaxWithLoss", "8.4", "Softmax cross-entropy over time, padding ignored (ignore_index)", "loss",
+       ["time_layers.TimeSoftmaxWithLoss"]),
+    _c("clip_grads", "8.4", "Gradient clipping by global norm (clip_grad_norm_)", "training",
+       ["time_layers.ClipGrads"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -197,6 +212,10 @@ NOT_COMPONENTS = {
     "make_rng": "helper: a seeded NumPy generator",
     "weight_init_scale": "reference reuses scratch's own function (the std of Xavier/He); init_weight calls it",
     "draw_params": "reference reuses scratch's own function (the augmentation's random draw, shared on purpose)",
+    "make_multi_digit": "data generator (pictures of a row of MNIST digits, captions, boxes): reference reuses "
+                        "scratch's own, so both backends train on the same pictures",
+    "load_multi_digit": "data generator: make_multi_digit on one MNIST split, loaded",
+    "MultiDigitPictures": "the data generator's result (images, captions, lengths, boxes, sources, scales)",
 }
 
 
