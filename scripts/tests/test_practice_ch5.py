@@ -4,6 +4,7 @@ import pytest
 
 from toolkit.practice.tasks import find_task
 from .practice_support import failure_of, grade_source, mistake_named, passes, solution_source
+from .test_practice import GOOD_AFFINE
 
 GOOD = {
     "mul_layer": """
@@ -182,24 +183,7 @@ def test_each_mistake_is_named(tmp_path, task_name, mistake, right, wrong_text):
 
 # --- the texts follow the semantics being graded ---------------------------------------------------------
 
-BOOK_AFFINE = """
-    import numpy as np
-
-    class Affine:
-        def __init__(self, W, b):
-            self.W, self.b = W, b
-
-        def forward(self, x):
-            self.original_x_shape = x.shape
-            self.x = x.reshape(x.shape[0], -1)
-            return np.dot(self.x, self.W) + self.b
-
-        def backward(self, dout):
-            dx = np.dot(dout, self.W.T)
-            self.dW = np.dot(self.x.T, dout)
-            self.db = np.sum(dout, axis=0)
-            return dx.reshape(*self.original_x_shape)
-"""
+BOOK_AFFINE = GOOD_AFFINE  # test_practice.py's book-style Affine
 PYTORCH_AFFINE = (BOOK_AFFINE.replace("np.dot(self.x, self.W)", "np.dot(self.x, self.W.T)")
                   .replace("np.dot(dout, self.W.T)", "np.dot(dout, self.W)")
                   .replace("np.dot(self.x.T, dout)", "np.dot(dout.T, self.x)"))
