@@ -39,6 +39,9 @@ def parse_args(argv=None):
     train.add_argument("--test-size", type=cli.positive_int, default=10000)
     train.add_argument("--eval-samples", type=cli.positive_int, default=1000,
                        help="per-epoch accuracies on the first N train and test pictures (default 1000)")
+    train.add_argument("--fresh", action="store_true",
+                       help="new training pictures every epoch (from MNIST's training images, seed 1000 + epoch; "
+                            "epoch 1's are the usual ones): no picture is seen twice")
     train.add_argument("--seed", type=cli.non_negative_int, default=0,
                        help="seeds the initial weights and the minibatch order (default 0)")
     train.add_argument("--readable", action="store_true", help="scratch backend: the readable conv layers")
@@ -83,8 +86,12 @@ def run_train(args):
         progress.say(f"epoch {epoch}: exact-caption accuracy train {train_acc[-1]:.4f} test {test_acc[-1]:.4f} "
                      f"({seconds[-1]:.0f} s)")
 
+    def redraw(epoch):
+        return captioning.load_pictures(args.train_size, 1000 + epoch, True, args.data_dir, args.download,
+                                        args.dtype)
+
     losses = captioning.train(network, optimizer, x_train, c_train, args.epochs, args.batch_size, args.seed,
-                              not args.no_progress, on_epoch)
+                              not args.no_progress, on_epoch, redraw if args.fresh else None)
     elapsed = time.perf_counter() - start
     exact, token, _ = captioning.evaluate(network, x_test, c_test)
     serialization.save_params(args.save, {k: backends.to_numpy(v) for k, v in network.params.items()}, config)

@@ -42,15 +42,19 @@ def load_pictures(n, seed, train, data_dir, download, dtype):
     return pictures.images.astype(dtype, copy=False), pictures.captions
 
 
-def train(network, optimizer, images, captions, epochs, batch_size, seed, show_progress=True, on_epoch=None):
+def train(network, optimizer, images, captions, epochs, batch_size, seed, show_progress=True, on_epoch=None,
+          redraw=None):
     """``epochs`` passes over the pictures in minibatches (a fresh order each epoch from ``seed``'s
     NumPy generator, the same in both backends); returns the loss of every step. ``on_epoch(epoch)``
-    is called after each epoch. A NaN or infinite loss stops the run with a FloatingPointError."""
+    is called after each epoch; ``redraw(epoch)``, when given, returns the (images, captions) of epoch
+    2, 3, ... (new pictures of as many). A NaN or infinite loss stops the run with a FloatingPointError."""
     rng = np.random.default_rng(seed)
     steps = len(images) // batch_size
     losses = []
     with progress.progress_bar(epochs * steps, show_progress, unit="step") as bar:
         for epoch in range(1, epochs + 1):
+            if redraw is not None and epoch > 1:
+                images, captions = redraw(epoch)
             order = rng.permutation(len(images))
             for i in range(steps):
                 batch = order[i * batch_size:(i + 1) * batch_size]
