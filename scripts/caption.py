@@ -1,0 +1,129 @@
+"""Train and evaluate the image captioner (8.4: CNN + RNN) on pictures of 1 to 5 MNIST digits.
+
+    python scripts/caption.py train --backend scratch --epochs 10
+    python scripts/caption.py evaluate --weights runs/captioner-scratch.npz
+
+``train`` draws --train-size pictures from MNIST's training images and
+--test-size from its test images (``scratch.multi_digit``), trains with Adam
+on minibatches (teacher forcing), saves the weights with the network's
+configuration and a history JSON (the loss of every step; the exact-caption
+accuracy on --eval-samples train and test pictures after each epoch), and
+ends with the greedy captions' exact-caption and token accuracy on every
+test picture. ``evaluate`` measures those two for saved weights.
+"""
+import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
+import argparse
+import json
+import os
+import time
+
+from toolkit import backends, captioning, cli, data, paths, progress
+
+DEFAULTS = {"input_dim": [1, 28, 140], "channels": [16, 32], "hidden_size": 128, "embed_size": 16}
+
+
+def parse_args(argv=None):
+    parser = cli.ArgumentParser(prog="caption.py", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a captioner, save its weights and history")
+    backends.add_backend_argument(train)
+    train.add_argument("--epochs", type=cli.positive_int, default=10, help="passes over the training pictures")
+    train.add_argument("--batch-size", type=cli.positive_int, default=64)
+    train.add_argument("--lr", type=cli.positive_float, default=0.001, help="Adam's learning rate")
+    train.add_argument("--hidden-size", type=cli.positive_int, default=DEFAULTS["hidden_size"])
+    train.add_argument("--embed-size", type=cli.positive_int, default=DEFAULTS["embed_size"])
+    train.add_argument("--channels", type=cli.positive_int, nargs=2, default=DEFAULTS["channels"])
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    train.add_argument("--train-size", type=cli.positive_int, default=60000)
+    train.add_argument("--test-size", type=cli.positive_int, default=10000)
+    train.add_argument("--eval-samples", type=cli.positive_int, default=1000,
+                       help="per-epoch accuracies on the first N train and test pictures (default 1000)")
+    train.add_argument("--fresh", action="store_true",
+                       help="new training pictures every epoch (from MNIST's training images, seed 1000 + epoch; "
+                            "epoch 1's are the usual ones): no picture is seen twice")
+    train.add_argument("--seed", type=cli.non_negative_int, default=0,
+                       help="seeds the initial weights and the minibatch order (default 0)")
+    train.add_argument("--readable", action="store_true", help="scratch backend: the readable conv layers")
+    train.add_argument("--save", metavar="PATH", default=None,
+                       help="the weights (default runs/captioner-<backend>.npz)")
+    train.add_argument("--history", metavar="PATH", default=None, help="default: the --save path with .json")
+    data.add_data_arguments(train, dataset=False)
+    progress.add_progress_argument(train)
+    evaluate = commands.add_parser("evaluate", help="exact-caption and token accuracy of saved weights")
+    backends.add_backend_argument(evaluate)
+    evaluate.add_argument("--weights", metavar="PATH", required=True)
+    evaluate.add_argument("--test-size", type=cli.positive_int, default=10000)
+    data.add_data_arguments(evaluate, dataset=False)
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        args.save = args.save or os.path.join("runs", f"captioner-{args.backend}.npz")
+        args.history = args.history or os.path.splitext(args.save)[0] + ".json"
+        paths.check_output("--save", args.save)
+        paths.check_output("--history", args.history)
+    return args
+
+
+def run_train(args):
+    from scratch import serialization
+
+    config = {"model": "captioner", "input_dim": DEFAULTS["input_dim"], "channels": list(args.channels),
+              "hidden_size": args.hidden_size, "embed_size": args.embed_size, "dtype": args.dtype}
+    network = captioning.build_captioner(args.backend, config, args.seed, args.readable)
+    optimizer = captioning.importlib.import_module(f"{backends.BACKENDS[args.backend].package}.optimizer")
+    optimizer = optimizer.Adam(lr=args.lr)
+    x_train, c_train = captioning.load_pictures(args.train_size, 0, True, args.data_dir, args.download, args.dtype)
+    x_test, c_test = captioning.load_pictures(args.test_size, 1, False, args.data_dir, args.download, args.dtype)
+    n = args.eval_samples
+    epochs, train_acc, test_acc, seconds = [], [], [], []
+    start = time.perf_counter()
+
+    def on_epoch(epoch):
+        epochs.append(epoch)
+        train_acc.append(captioning.evaluate(network, x_train[:n], c_train[:n])[0])
+        test_acc.append(captioning.evaluate(network, x_test[:n], c_test[:n])[0])
+        seconds.append(time.perf_counter() - start)
+        progress.say(f"epoch {epoch}: exact-caption accuracy train {train_acc[-1]:.4f} test {test_acc[-1]:.4f} "
+                     f"({seconds[-1]:.0f} s)")
+
+    def redraw(epoch):
+        return captioning.load_pictures(args.train_size, 1000 + epoch, True, args.data_dir, args.download,
+                                        args.dtype)
+
+    losses = captioning.train(network, optimizer, x_train, c_train, args.epochs, args.batch_size, args.seed,
+                              not args.no_progress, on_epoch, redraw if args.fresh else None)
+    elapsed = time.perf_counter() - start
+    exact, token, _ = captioning.evaluate(network, x_test, c_test)
+    serialization.save_params(args.save, {k: backends.to_numpy(v) for k, v in network.params.items()}, config)
+    print(f"saved weights: {args.save}")
+    history = {"options": vars(args) | {"model": "captioner"}, "config": config, "iterations": len(losses),
+               "loss": losses, "epoch": epochs, "train_acc": train_acc, "test_acc": test_acc,
+               "elapsed_s": seconds, "training_time_s": elapsed, "test_exact": exact, "test_token": token,
+               "versions": backends.versions(args.backend)}
+    paths.write_text(args.history, json.dumps(history, indent=1))
+    print(f"saved history: {args.history}")
+    print(f"training time: {elapsed:.0f} s")
+    print(f"exact-caption accuracy: {exact:.4f}, token accuracy: {token:.4f} ({len(x_test)} test pictures)")
+
+
+def run_evaluate(args):
+    from scratch import serialization
+
+    config = serialization.load_config(args.weights)
+    if not config or config.get("model") != "captioner":
+        raise ValueError(f"{args.weights} holds no captioner (no configuration with model 'captioner')")
+    network = captioning.build_captioner(args.backend, config).load_params(args.weights)
+    x_test, c_test = captioning.load_pictures(args.test_size, 1, False, args.data_dir, args.download,
+                                              config["dtype"])
+    exact, token, seconds = captioning.evaluate(network, x_test, c_test)
+    print(f"exact-caption accuracy: {exact:.4f}, token accuracy: {token:.4f} "
+          f"({len(x_test)} test pictures, {seconds:.1f} s)")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    (run_train if args.command == "train" else run_evaluate)(args)
+
+
+if __name__ == "__main__":
+    cli.run_main(main)
