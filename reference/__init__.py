@@ -36,8 +36,9 @@ from . import recurrent
 from . import lstm
 from . import time_layers
 from . import multi_digit
+from . import captioner
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -72,6 +73,7 @@ from .recurrent import *  # noqa: E402,F401,F403
 from .lstm import *  # noqa: E402,F401,F403
 from .time_layers import *  # noqa: E402,F401,F403
 from .multi_digit import *  # noqa: E402,F401,F403
+from .captioner import *  # noqa: E402,F401,F403
 
 BACKEND = "torch"
 

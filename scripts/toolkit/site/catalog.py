@@ -194,6 +194,8 @@ CATALOG = (
        ["time_layers.TimeSoftmaxWithLoss"]),
     _c("clip_grads", "8.4", "Gradient clipping by global norm (clip_grad_norm_)", "training",
        ["time_layers.ClipGrads"]),
+    _c("Captioner", "8.4", "Image captioning: a CNN encoder gives an LSTM decoder its initial state", "network",
+       ["captioner.Forward", "captioner.Generate", "captioner.TrainingRun"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -216,6 +218,8 @@ NOT_COMPONENTS = {
                         "scratch's own, so both backends train on the same pictures",
     "load_multi_digit": "data generator: make_multi_digit on one MNIST split, loaded",
     "MultiDigitPictures": "the data generator's result (images, captions, lengths, boxes, sources, scales)",
+    "caption_tokens": "helper of Captioner: a caption as teacher forcing's inputs and targets (integer tokens)",
+    "caption_scores": "helper of Captioner: exact-caption and token accuracy (counting, no arithmetic to compare)",
 }
 
 
