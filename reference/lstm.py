@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from scratch.checks import check_backward
-from scratch.lstm import check_lstm_input, check_lstm_params, check_lstm_state, check_time_lstm_input
+from scratch.checks import check_backward, check_recurrent_params
+from scratch.lstm import check_lstm_input, check_lstm_state, check_time_lstm_input
 
 from ._tensor import as_param, as_tensor, backprop, track
 
@@ -27,7 +27,7 @@ class LSTM:
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
         self.weight_ih, self.weight_hh = as_param(weight_ih), as_param(weight_hh)
         self.bias_ih, self.bias_hh = as_param(bias_ih), as_param(bias_hh)
-        D, H = check_lstm_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, "LSTM")
+        D, H = check_recurrent_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, 4, "LSTM")
         self.cell = nn.LSTMCell(D, H, device="meta")
         self.inputs = None
         self.out = None
@@ -72,7 +72,7 @@ class TimeLSTM:
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh, stateful=False):
         self.weight_ih, self.weight_hh = as_param(weight_ih), as_param(weight_hh)
         self.bias_ih, self.bias_hh = as_param(bias_ih), as_param(bias_hh)
-        D, H = check_lstm_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, "TimeLSTM")
+        D, H = check_recurrent_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, 4, "TimeLSTM")
         self.lstm = nn.LSTM(D, H, batch_first=True, device="meta")
         self.stateful = bool(stateful)
         self.inputs = None

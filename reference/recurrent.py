@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from scratch.checks import check_backward, check_forward_done
-from scratch.recurrent import check_rnn_input, check_rnn_params, check_sequence_input, check_state
+from scratch.checks import check_backward, check_forward_done, check_recurrent_params
+from scratch.recurrent import check_rnn_input, check_sequence_input, check_state
 
 from ._tensor import as_param, as_tensor, backprop, track
 
@@ -29,7 +29,7 @@ class RNN:
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
         self.weight_ih, self.weight_hh = as_param(weight_ih), as_param(weight_hh)
         self.bias_ih, self.bias_hh = as_param(bias_ih), as_param(bias_hh)
-        check_rnn_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, "RNN")
+        check_recurrent_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, 1, "RNN")
         self.x = None
         self.h_prev = None
         self.out = None
@@ -65,7 +65,7 @@ class TimeRNN:
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh, stateful=False):
         self.weight_ih, self.weight_hh = as_param(weight_ih), as_param(weight_hh)
         self.bias_ih, self.bias_hh = as_param(bias_ih), as_param(bias_hh)
-        check_rnn_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, "TimeRNN")
+        check_recurrent_params(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, 1, "TimeRNN")
         H, D = self.weight_ih.shape
         with torch.random.fork_rng(devices=[]):  # its own random weights are never used: leave torch's seed alone
             self.rnn = nn.RNN(D, H, batch_first=True, dtype=self.weight_ih.dtype)

@@ -130,6 +130,26 @@ def check_param_dtype(x, param, who, name="input"):
                         f"{dtype_name(param.dtype)}; convert it to {dtype_name(param.dtype)}")
 
 
+def check_recurrent_params(weight_ih, weight_hh, bias_ih, bias_hh, gates, who):
+    """A recurrent layer's parameters in ``nn.RNN``'s / ``nn.LSTM``'s layout, ``gates`` blocks of H rows each
+    (1 for RNN, 4 for LSTM): weight_ih (gates*H, D), weight_hh (gates*H, H), bias_ih and bias_hh (gates*H,),
+    of one floating dtype. Returns (D, H)."""
+    params = (weight_ih, weight_hh, bias_ih, bias_hh)
+    shapes = [tuple(p.shape) for p in params]
+    H = shapes[1][1] if len(shapes[1]) == 2 else 0
+    G = gates * H
+    if len(shapes[0]) != 2 or H < 1 or shapes[0][0] != G or shapes[1] != (G, H) or shapes[2:] != [(G,), (G,)]:
+        g = "" if gates == 1 else gates
+        raise ValueError(f"{who} needs weight_ih ({g}H, D), weight_hh ({g}H, H), bias_ih ({g}H,) and bias_hh "
+                         f"({g}H,), got {shapes[0]}, {shapes[1]}, {shapes[2]} and {shapes[3]}")
+    check_floating(weight_ih, who)
+    names = [dtype_name(p.dtype) for p in params]
+    if len(set(names)) > 1:
+        raise TypeError(f"{who}: parameters of different dtypes {names} (weight_ih, weight_hh, bias_ih, bias_hh); "
+                        f"convert them to one dtype")
+    return shapes[0][1], H
+
+
 def check_same_shape(a, b, a_name, b_name):
     """Two operands of one shape, never broadcast."""
     if tuple(a.shape) != tuple(b.shape):

@@ -32,29 +32,13 @@ gradients in ``dweight_ih``, ``dweight_hh``, ``dbias_ih``, ``dbias_hh``
 """
 import numpy as np
 
-from .checks import check_backward, check_batch, check_floating, check_param_dtype, dtype_name
+from .checks import check_backward, check_batch, check_param_dtype, check_recurrent_params, dtype_name
 from .functions import sigmoid
 
 __all__ = ["LSTM", "TimeLSTM"]
 
 
 # --- checks (NumPy arrays and torch tensors alike: only shape and dtype are read)
-
-def check_lstm_params(weight_ih, weight_hh, bias_ih, bias_hh, who):
-    """weight_ih (4H, D), weight_hh (4H, H), bias_ih and bias_hh (4H,), of one floating dtype; returns (D, H)."""
-    shapes = [tuple(p.shape) for p in (weight_ih, weight_hh, bias_ih, bias_hh)]
-    H = shapes[1][1] if len(shapes[1]) == 2 else 0
-    if (len(shapes[0]) != 2 or H < 1 or shapes[1] != (4 * H, H) or shapes[0][0] != 4 * H
-            or shapes[2] != (4 * H,) or shapes[3] != (4 * H,)):
-        raise ValueError(f"{who} needs weight_ih (4H, D), weight_hh (4H, H), bias_ih (4H,) and bias_hh (4H,), "
-                         f"got {shapes[0]}, {shapes[1]}, {shapes[2]} and {shapes[3]}")
-    names = [dtype_name(p.dtype) for p in (weight_ih, weight_hh, bias_ih, bias_hh)]
-    check_floating(weight_ih, who)
-    if len(set(names)) > 1:
-        raise TypeError(f"{who}: parameters of different dtypes {names} (weight_ih, weight_hh, bias_ih, bias_hh); "
-                        f"convert them to one dtype")
-    return shapes[0][1], H
-
 
 def check_lstm_state(state, N, weight_hh, who, name):
     """A hidden or cell state (N, H) in the parameters' dtype; N None: any batch size."""
@@ -109,7 +93,7 @@ class LSTM:
     """
 
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
-        check_lstm_params(weight_ih, weight_hh, bias_ih, bias_hh, "LSTM")
+        check_recurrent_params(weight_ih, weight_hh, bias_ih, bias_hh, 4, "LSTM")
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = weight_ih, weight_hh, bias_ih, bias_hh
         self.cache = None
         self.dweight_ih = None
@@ -174,7 +158,7 @@ class TimeLSTM:
     """
 
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh, stateful=False):
-        check_lstm_params(weight_ih, weight_hh, bias_ih, bias_hh, "TimeLSTM")
+        check_recurrent_params(weight_ih, weight_hh, bias_ih, bias_hh, 4, "TimeLSTM")
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = weight_ih, weight_hh, bias_ih, bias_hh
         self.stateful = bool(stateful)
         self.layers = None

@@ -21,25 +21,12 @@ same errors with the same words.
 """
 import numpy as np
 
-from .checks import check_backward, check_batch, check_floating, check_forward_done, dtype_name
+from .checks import check_backward, check_batch, check_forward_done, check_recurrent_params, dtype_name
 
 __all__ = ["RNN", "TimeRNN"]
 
 
 # --- checks shared with reference.recurrent (they read only ``shape`` and ``dtype``)
-
-def check_rnn_params(weight_ih, weight_hh, bias_ih, bias_hh, who):
-    """weight_ih (H, D), weight_hh (H, H), bias_ih and bias_hh (H,), all of one floating dtype."""
-    shapes = [tuple(p.shape) for p in (weight_ih, weight_hh, bias_ih, bias_hh)]
-    H = shapes[0][0] if len(shapes[0]) == 2 else None
-    if H is None or shapes[1] != (H, H) or shapes[2] != (H,) or shapes[3] != (H,):
-        raise ValueError(f"{who} needs weight_ih (H, D), weight_hh (H, H), bias_ih (H,) and bias_hh (H,), "
-                         f"got {shapes[0]}, {shapes[1]}, {shapes[2]} and {shapes[3]}")
-    names = [dtype_name(p.dtype) for p in (weight_ih, weight_hh, bias_ih, bias_hh)]
-    check_floating(weight_ih, who)
-    if len(set(names)) > 1:
-        raise TypeError(f"{who}: weight_ih, weight_hh, bias_ih and bias_hh must have one dtype, got {names}")
-
 
 def check_hidden(h, N, weight_hh, who, name="h_prev"):
     """A hidden state of shape (N, H) in the parameters' dtype."""
@@ -100,7 +87,7 @@ class RNN:
     """
 
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
-        check_rnn_params(weight_ih, weight_hh, bias_ih, bias_hh, "RNN")
+        check_recurrent_params(weight_ih, weight_hh, bias_ih, bias_hh, 1, "RNN")
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = weight_ih, weight_hh, bias_ih, bias_hh
         self.cache = None
         self.dweight_ih = None
@@ -147,7 +134,7 @@ class TimeRNN:
     """
 
     def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh, stateful=False):
-        check_rnn_params(weight_ih, weight_hh, bias_ih, bias_hh, "TimeRNN")
+        check_recurrent_params(weight_ih, weight_hh, bias_ih, bias_hh, 1, "TimeRNN")
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = weight_ih, weight_hh, bias_ih, bias_hh
         self.stateful = bool(stateful)
         self.layers = None

@@ -2,6 +2,7 @@
 
     python scripts/caption.py train --backend scratch --epochs 10
     python scripts/caption.py evaluate --weights runs/captioner-scratch.npz
+    python scripts/caption.py show --weights runs/captioner-scratch.npz [--wrong]
 
 ``train`` draws --train-size pictures from MNIST's training images and
 --test-size from its test images (``scratch.multi_digit``), trains with Adam
@@ -9,7 +10,9 @@ on minibatches (teacher forcing), saves the weights with the network's
 configuration and a history JSON (the loss of every step; the exact-caption
 accuracy on --eval-samples train and test pictures after each epoch), and
 ends with the greedy captions' exact-caption and token accuracy on every
-test picture. ``evaluate`` measures those two for saved weights.
+test picture. ``evaluate`` measures those two for saved weights. ``show``
+draws test pictures with the predicted caption under each, the wrong ones in
+red with the true caption beside (--wrong: only the wrong ones).
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import argparse
@@ -17,7 +20,7 @@ import json
 import os
 import time
 
-from toolkit import backends, captioning, cli, data, paths, progress
+from toolkit import backends, captioning, cli, data, figures, paths, progress, training
 
 DEFAULTS = {"input_dim": [1, 28, 140], "channels": [16, 32], "hidden_size": 128, "embed_size": 16}
 
@@ -31,6 +34,11 @@ def parse_args(argv=None):
     train.add_argument("--epochs", type=cli.positive_int, default=10, help="passes over the training pictures")
     train.add_argument("--batch-size", type=cli.positive_int, default=64)
     train.add_argument("--lr", type=cli.positive_float, default=0.001, help="Adam's learning rate")
+    train.add_argument("--lr-decay-at", type=cli.positive_float, nargs="+", default=(), metavar="EPOCH",
+                       help="step decay: multiply the learning rate by --lr-decay when these epochs are reached "
+                            "(default: a constant rate)")
+    train.add_argument("--lr-decay", type=cli.positive_float, default=0.1, metavar="FACTOR",
+                       help="--lr-decay-at's factor (default 0.1)")
     train.add_argument("--hidden-size", type=cli.positive_int, default=DEFAULTS["hidden_size"])
     train.add_argument("--embed-size", type=cli.positive_int, default=DEFAULTS["embed_size"])
     train.add_argument("--channels", type=cli.positive_int, nargs=2, default=DEFAULTS["channels"])
@@ -55,12 +63,37 @@ def parse_args(argv=None):
     evaluate.add_argument("--weights", metavar="PATH", required=True)
     evaluate.add_argument("--test-size", type=cli.positive_int, default=10000)
     data.add_data_arguments(evaluate, dataset=False)
+    show = commands.add_parser("show", help="a figure of test pictures with their predicted captions")
+    backends.add_backend_argument(show)
+    show.add_argument("--weights", metavar="PATH", required=True)
+    show.add_argument("--count", type=cli.positive_int, default=18, help="pictures to draw (default 18)")
+    show.add_argument("--wrong", action="store_true",
+                      help="draw the first --count wrongly captioned pictures (of --test-size) instead of the first")
+    show.add_argument("--test-size", type=cli.positive_int, default=10000,
+                      help="--wrong: the test pictures searched (default 10000)")
+    show.add_argument("--out", metavar="PATH", default=None,
+                      help="the figure (default runs/captions-<backend>.png, runs/captions-wrong-<backend>.png "
+                           "with --wrong)")
+    data.add_data_arguments(show, dataset=False)
     args = parser.parse_args(argv)
     if args.command == "train":
         args.save = args.save or os.path.join("runs", f"captioner-{args.backend}.npz")
         args.history = args.history or os.path.splitext(args.save)[0] + ".json"
         paths.check_output("--save", args.save)
         paths.check_output("--history", args.history)
+        if args.lr_decay >= 1:
+            parser.error(f"--lr-decay multiplies the learning rate and must be below 1, got {args.lr_decay:g}")
+        late = [epoch for epoch in args.lr_decay_at if epoch >= args.epochs]
+        if late:
+            parser.error(f"--lr-decay-at {late[0]:g} is at or past the end of training (--epochs {args.epochs})")
+        args.lr_decay_at = tuple(sorted(args.lr_decay_at))
+    if args.command in ("evaluate", "show") and not os.path.isfile(args.weights):
+        parser.error(f"no weights file at {args.weights}")
+    if args.command == "show":
+        figures.require_matplotlib(parser)
+        wrong = "-wrong" if args.wrong else ""
+        args.out = args.out or os.path.join("runs", f"captions{wrong}-{args.backend}.png")
+        paths.check_output("--out", args.out)
     return args
 
 
@@ -75,8 +108,17 @@ def run_train(args):
     x_train, c_train = captioning.load_pictures(args.train_size, 0, True, args.data_dir, args.download, args.dtype)
     x_test, c_test = captioning.load_pictures(args.test_size, 1, False, args.data_dir, args.download, args.dtype)
     n = args.eval_samples
-    epochs, train_acc, test_acc, seconds = [], [], [], []
+    losses, epochs, train_acc, test_acc, seconds = [], [], [], [], []
     start = time.perf_counter()
+
+    def save(exact=None, token=None):
+        """The weights and the history so far (atomic writes: an interrupted run keeps its last epoch)."""
+        serialization.save_params(args.save, {k: backends.to_numpy(v) for k, v in network.params.items()}, config)
+        history = {"options": vars(args) | {"model": "captioner"}, "config": config, "iterations": len(losses),
+                   "loss": losses, "epoch": epochs, "train_acc": train_acc, "test_acc": test_acc,
+                   "elapsed_s": seconds, "training_time_s": seconds[-1] if seconds else 0.0,
+                   "test_exact": exact, "test_token": token, "versions": backends.versions(args.backend)}
+        paths.write_text(args.history, json.dumps(history, indent=1))
 
     def on_epoch(epoch):
         epochs.append(epoch)
@@ -85,44 +127,63 @@ def run_train(args):
         seconds.append(time.perf_counter() - start)
         progress.say(f"epoch {epoch}: exact-caption accuracy train {train_acc[-1]:.4f} test {test_acc[-1]:.4f} "
                      f"({seconds[-1]:.0f} s)")
+        save()
 
     def redraw(epoch):
         return captioning.load_pictures(args.train_size, 1000 + epoch, True, args.data_dir, args.download,
                                         args.dtype)
 
-    losses = captioning.train(network, optimizer, x_train, c_train, args.epochs, args.batch_size, args.seed,
-                              not args.no_progress, on_epoch, redraw if args.fresh else None)
-    elapsed = time.perf_counter() - start
+    schedule = training.lr_schedule(args, len(x_train) // args.batch_size)
+    captioning.train(network, optimizer, x_train, c_train, args.epochs, args.batch_size, args.seed,
+                     not args.no_progress, on_epoch, redraw if args.fresh else None, schedule, losses)
     exact, token, _ = captioning.evaluate(network, x_test, c_test)
-    serialization.save_params(args.save, {k: backends.to_numpy(v) for k, v in network.params.items()}, config)
+    save(exact, token)
     print(f"saved weights: {args.save}")
-    history = {"options": vars(args) | {"model": "captioner"}, "config": config, "iterations": len(losses),
-               "loss": losses, "epoch": epochs, "train_acc": train_acc, "test_acc": test_acc,
-               "elapsed_s": seconds, "training_time_s": elapsed, "test_exact": exact, "test_token": token,
-               "versions": backends.versions(args.backend)}
-    paths.write_text(args.history, json.dumps(history, indent=1))
     print(f"saved history: {args.history}")
-    print(f"training time: {elapsed:.0f} s")
+    print(f"training time: {seconds[-1]:.0f} s")
     print(f"exact-caption accuracy: {exact:.4f}, token accuracy: {token:.4f} ({len(x_test)} test pictures)")
 
 
-def run_evaluate(args):
+def load_trained(args, test_size):
+    """The saved captioner and the first ``test_size`` test pictures (images in the weights' dtype, captions)."""
     from scratch import serialization
 
     config = serialization.load_config(args.weights)
     if not config or config.get("model") != "captioner":
         raise ValueError(f"{args.weights} holds no captioner (no configuration with model 'captioner')")
     network = captioning.build_captioner(args.backend, config).load_params(args.weights)
-    x_test, c_test = captioning.load_pictures(args.test_size, 1, False, args.data_dir, args.download,
-                                              config["dtype"])
+    return network, *captioning.load_pictures(test_size, 1, False, args.data_dir, args.download, config["dtype"])
+
+
+def run_evaluate(args):
+    network, x_test, c_test = load_trained(args, args.test_size)
     exact, token, seconds = captioning.evaluate(network, x_test, c_test)
     print(f"exact-caption accuracy: {exact:.4f}, token accuracy: {token:.4f} "
           f"({len(x_test)} test pictures, {seconds:.1f} s)")
 
 
+def run_show(args):
+    import numpy as np
+
+    network, x_test, c_test = load_trained(args, args.test_size if args.wrong else args.count)
+    predicted = captioning.predict(network, x_test)
+    wrong = np.nonzero([captioning.caption_text(p) != captioning.caption_text(c)
+                        for p, c in zip(predicted, c_test)])[0]
+    shown = wrong[:args.count] if args.wrong else np.arange(min(args.count, len(x_test)))
+    if args.wrong:
+        title = (f"{len(wrong)} of {len(x_test)} test pictures captioned wrongly"
+                 + (f"; the first {len(shown)}" if len(shown) < len(wrong) else ""))
+    else:
+        title = f"the first {len(shown)} test pictures: {len(set(shown) & set(wrong))} captioned wrongly (red)"
+    captioning.draw_captions(args.out, x_test[shown], predicted[shown], c_test[shown], shown,
+                             f"{title}\nunder each: the greedy caption ({args.backend})")
+    print(f"wrong captions: {len(wrong)} of {len(x_test)} test pictures")
+    print(f"saved {args.out}")
+
+
 def main(argv=None):
     args = parse_args(argv)
-    (run_train if args.command == "train" else run_evaluate)(args)
+    {"train": run_train, "evaluate": run_evaluate, "show": run_show}[args.command](args)
 
 
 if __name__ == "__main__":

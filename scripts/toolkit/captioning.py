@@ -12,7 +12,8 @@ import numpy as np
 
 from . import backends, progress
 
-__all__ = ["CONFIG_KEYS", "captioner_module", "build_captioner", "load_pictures", "train", "evaluate"]
+__all__ = ["CONFIG_KEYS", "captioner_module", "build_captioner", "load_pictures", "train", "evaluate", "predict",
+           "caption_text", "draw_captions"]
 
 # What a weights file's configuration holds (besides "model": "captioner").
 CONFIG_KEYS = ("input_dim", "channels", "hidden_size", "embed_size", "dtype")
@@ -43,20 +44,26 @@ def load_pictures(n, seed, train, data_dir, download, dtype):
 
 
 def train(network, optimizer, images, captions, epochs, batch_size, seed, show_progress=True, on_epoch=None,
-          redraw=None):
+          redraw=None, schedule=None, losses=None):
     """``epochs`` passes over the pictures in minibatches (a fresh order each epoch from ``seed``'s
     NumPy generator, the same in both backends); returns the loss of every step. ``on_epoch(epoch)``
     is called after each epoch; ``redraw(epoch)``, when given, returns the (images, captions) of epoch
-    2, 3, ... (new pictures of as many). A NaN or infinite loss stops the run with a FloatingPointError."""
+    2, 3, ... (new pictures of as many); ``schedule`` maps a step (0-based) to the learning rate from
+    then on (``training.lr_schedule``). ``losses``, when given, is the list the losses are appended to
+    (so that ``on_epoch`` can save them). A NaN or infinite loss stops the run with a FloatingPointError."""
     rng = np.random.default_rng(seed)
     steps = len(images) // batch_size
-    losses = []
+    losses = [] if losses is None else losses
     with progress.progress_bar(epochs * steps, show_progress, unit="step") as bar:
         for epoch in range(1, epochs + 1):
             if redraw is not None and epoch > 1:
                 images, captions = redraw(epoch)
             order = rng.permutation(len(images))
             for i in range(steps):
+                step = (epoch - 1) * steps + i
+                if schedule and step in schedule:
+                    optimizer.lr = schedule[step]
+                    progress.say(f"step {step}: learning rate now {optimizer.lr:g}")
                 batch = order[i * batch_size:(i + 1) * batch_size]
                 grads = network.gradient(images[batch], captions[batch])
                 optimizer.update(network.params, grads)
@@ -75,3 +82,46 @@ def evaluate(network, images, captions, batch_size=500):
     start = time.perf_counter()
     exact, token = network.evaluate(images, captions, batch_size)
     return exact, token, time.perf_counter() - start
+
+
+def predict(network, images, batch_size=500):
+    """Greedy captions (N, 6) of every picture, digits padded with -1, batch by batch."""
+    return np.concatenate([network.generate(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+
+
+def caption_text(caption):
+    """'3 0 7' for a caption padded with -1; '(empty)' for none."""
+    digits = [str(int(d)) for d in caption if d >= 0]
+    return " ".join(digits) if digits else "(empty)"
+
+
+def draw_captions(path, images, predicted, captions, indices, title):
+    """One picture per panel, its predicted caption under it: black when right, red with the truth when wrong."""
+    from . import figures
+
+    columns = 3 if len(images) > 4 else 1
+    rows = max(1, -(-len(images) // columns))
+    height, width = images.shape[-2:]
+    fig = figures.new_figure(figsize=(3.2 * columns, (3.2 * height / width + 0.55) * rows + 0.7))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for k, ax in enumerate(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= len(images):
+            ax.set_axis_off()
+            continue
+        ax.imshow(images[k].reshape(height, width), cmap="gray_r", interpolation="nearest")
+        said, true = caption_text(predicted[k]), caption_text(captions[k])
+        right = said == true
+        label = said if right else f"{said}   (true {true})"
+        ax.set_xlabel(label, color="black" if right else "tab:red", fontsize=11,
+                      fontweight="normal" if right else "bold")
+        ax.set_title(f"#{indices[k]}", fontsize=8, loc="left")
+        if not right:
+            for spine in ax.spines.values():
+                spine.set_edgecolor("tab:red")
+                spine.set_linewidth(2)
+    if not len(images):
+        axes[0].text(0.5, 0.5, "no pictures to show", ha="center", va="center")
+    fig.suptitle(title)
+    figures.save_png(fig, path)
