@@ -1,4 +1,4 @@
-"""Compare two train.py runs curve for curve: whole-run parity of the two backends.
+"""Compare two train.py (or caption.py) runs curve for curve: whole-run parity of the two backends.
 
 Train the same network twice, once per backend, from the same seed (the same
 initial weights, minibatches and augmentation draws), then compare the JSON
@@ -15,7 +15,13 @@ and fails (exit 1) if the loss curves part by more than --tolerance
 options apart from the backend and the output paths.
 
 The same check proves the fast plug-ins equal to the readable layers over a
-whole run: train once with --readable, once without, and compare.
+whole run: train once with --readable, once without, and compare. caption.py's
+histories compare the same way (its train and test rows are exact-caption
+accuracies):
+
+    python scripts/caption.py train --dtype float64 --epochs 1 --train-size 19200 --backend scratch --save runs/parity/captioner-scratch.npz
+    python scripts/caption.py train --dtype float64 --epochs 1 --train-size 19200 --backend torch --save runs/parity/captioner-torch.npz
+    python scripts/compare_runs.py runs/parity/captioner-scratch.json runs/parity/captioner-torch.json
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
 import os
@@ -24,7 +30,7 @@ import sys
 from toolkit import cli, paths
 from toolkit.history import backend_label, check_same_training, differences, load_history, plot_comparison
 
-DESCRIPTION = """Compare the histories (.json) of two train.py runs, typically the same run
+DESCRIPTION = """Compare the histories (.json) of two train.py or caption.py runs, typically the same run
 with --backend scratch and --backend torch: the minibatch loss at every
 iteration and the accuracies of every row. Fails if the options differ (apart
 from the backend and the output paths) or if the loss curves part by more than

@@ -77,3 +77,18 @@ def test_show_draws_the_pictures_and_counts_the_wrong_captions(trained, tmp_path
 ])
 def test_bad_arguments_are_one_line(args, words):
     assert_usage_error(run_script("caption.py", *args), words)
+
+
+@requires_mnist
+def test_both_backends_train_the_same_loss_curve_in_float64(tmp_path):
+    """compare_runs.py on caption.py's histories: the whole-run parity check, in miniature (6 steps)."""
+    histories = []
+    for backend in ("scratch", "torch"):
+        weights = tmp_path / f"captioner-{backend}.npz"
+        succeeded(run_script("caption.py", "train", "--backend", backend, "--dtype", "float64", "--epochs", "2",
+                             "--train-size", "96", "--test-size", "32", "--eval-samples", "32", "--batch-size", "32",
+                             "--fresh", "--save", weights, "--no-progress", timeout=300))
+        histories.append(weights.with_suffix(".json"))
+    result = succeeded(run_script("compare_runs.py", *histories, timeout=120))
+    assert "captioner, float64, 6 iterations" in result, result
+    assert "agree within 1e-09" in result, result
