@@ -56,6 +56,9 @@ def parse_args(argv=None):
     train.add_argument("--save", metavar="PATH", default=None,
                        help="the weights (default runs/captioner-<backend>.npz)")
     train.add_argument("--history", metavar="PATH", default=None, help="default: the --save path with .json")
+    train.add_argument("--plot", metavar="PATH", default=None,
+                       help="the loss and exact-caption accuracy curves (default: the --save path with .png)")
+    train.add_argument("--no-plot", action="store_true", help="do not draw the curves")
     data.add_data_arguments(train, dataset=False)
     progress.add_progress_argument(train)
     evaluate = commands.add_parser("evaluate", help="exact-caption and token accuracy of saved weights")
@@ -81,6 +84,10 @@ def parse_args(argv=None):
         args.history = args.history or os.path.splitext(args.save)[0] + ".json"
         paths.check_output("--save", args.save)
         paths.check_output("--history", args.history)
+        args.plot = None if args.no_plot else args.plot or os.path.splitext(args.save)[0] + ".png"
+        if args.plot is not None:
+            paths.check_output("--plot", args.plot)
+            figures.require_matplotlib(parser, "drawing the curves", ", or pass --no-plot")
         if args.lr_decay >= 1:
             parser.error(f"--lr-decay multiplies the learning rate and must be below 1, got {args.lr_decay:g}")
         late = [epoch for epoch in args.lr_decay_at if epoch >= args.epochs]
@@ -140,6 +147,10 @@ def run_train(args):
     save(exact, token)
     print(f"saved weights: {args.save}")
     print(f"saved history: {args.history}")
+    if args.plot is not None:
+        training.plot_curves(args.plot, losses, epochs, train_acc, test_acc,
+                             f"Captioner ({args.backend}): exact-caption accuracy on {n} pictures")
+        print(f"saved plot: {args.plot}")
     print(f"training time: {seconds[-1]:.0f} s")
     print(f"exact-caption accuracy: {exact:.4f}, token accuracy: {token:.4f} ({len(x_test)} test pictures)")
 

@@ -34,9 +34,10 @@ def accuracies(stdout):
 
 
 @requires_mnist
-def test_a_tiny_training_saves_weights_and_a_history_of_every_step(trained):
+def test_a_tiny_training_saves_weights_curves_and_a_history_of_every_step(trained):
     weights, history, stdout = trained
     assert weights.is_file(), stdout
+    assert_png(weights.with_suffix(".png"))  # the curves, beside the weights by default
     assert history["iterations"] == len(history["loss"]) == 8, history["iterations"]
     assert history["epoch"] == [1, 2] and len(history["test_acc"]) == 2
     assert "step 4: learning rate now 0.0005" in stdout, stdout  # the decay at epoch 1 of 4 steps each
@@ -87,7 +88,7 @@ def test_both_backends_train_the_same_loss_curve_in_float64(tmp_path):
         weights = tmp_path / f"captioner-{backend}.npz"
         succeeded(run_script("caption.py", "train", "--backend", backend, "--dtype", "float64", "--epochs", "2",
                              "--train-size", "96", "--test-size", "32", "--eval-samples", "32", "--batch-size", "32",
-                             "--fresh", "--save", weights, "--no-progress", timeout=300))
+                             "--fresh", "--save", weights, "--no-plot", "--no-progress", timeout=300))
         histories.append(weights.with_suffix(".json"))
     result = succeeded(run_script("compare_runs.py", *histories, timeout=120))
     assert "captioner, float64, 6 iterations" in result, result
