@@ -52,6 +52,9 @@ def parse_args(argv=None):
                             "epoch 1's are the usual ones): no picture is seen twice")
     train.add_argument("--seed", type=cli.non_negative_int, default=0,
                        help="seeds the initial weights and the minibatch order (default 0)")
+    train.add_argument("--init-weights", metavar="PATH", default=None,
+                       help="start from these weights (saved by caption.py, the same --channels, --hidden-size "
+                            "and --embed-size), e.g. to train on with a smaller --lr; Adam's state starts afresh")
     train.add_argument("--readable", action="store_true", help="scratch backend: the readable conv layers")
     train.add_argument("--save", metavar="PATH", default=None,
                        help="the weights (default runs/captioner-<backend>.npz)")
@@ -94,8 +97,9 @@ def parse_args(argv=None):
         if late:
             parser.error(f"--lr-decay-at {late[0]:g} is at or past the end of training (--epochs {args.epochs})")
         args.lr_decay_at = tuple(sorted(args.lr_decay_at))
-    if args.command in ("evaluate", "show") and not os.path.isfile(args.weights):
-        parser.error(f"no weights file at {args.weights}")
+    start = args.weights if args.command in ("evaluate", "show") else args.init_weights
+    if start is not None and not os.path.isfile(start):
+        parser.error(f"no weights file at {start}")
     if args.command == "show":
         figures.require_matplotlib(parser)
         wrong = "-wrong" if args.wrong else ""
@@ -110,6 +114,9 @@ def run_train(args):
     config = {"model": "captioner", "input_dim": DEFAULTS["input_dim"], "channels": list(args.channels),
               "hidden_size": args.hidden_size, "embed_size": args.embed_size, "dtype": args.dtype}
     network = captioning.build_captioner(args.backend, config, args.seed, args.readable)
+    if args.init_weights is not None:
+        captioning.check_saved_captioner(args.init_weights, config)
+        network.load_params(args.init_weights)
     optimizer = captioning.importlib.import_module(f"{backends.BACKENDS[args.backend].package}.optimizer")
     optimizer = optimizer.Adam(lr=args.lr)
     x_train, c_train = captioning.load_pictures(args.train_size, 0, True, args.data_dir, args.download, args.dtype)
@@ -159,9 +166,7 @@ def load_trained(args, test_size):
     """The saved captioner and the first ``test_size`` test pictures (images in the weights' dtype, captions)."""
     from scratch import serialization
 
-    config = serialization.load_config(args.weights)
-    if not config or config.get("model") != "captioner":
-        raise ValueError(f"{args.weights} holds no captioner (no configuration with model 'captioner')")
+    config = captioning.check_saved_captioner(args.weights)
     network = captioning.build_captioner(args.backend, config).load_params(args.weights)
     return network, *captioning.load_pictures(test_size, 1, False, args.data_dir, args.download, config["dtype"])
 

@@ -8,6 +8,7 @@ back and agree with the history, and that bad arguments are one line.
 import json
 import re
 
+import numpy as np
 import pytest
 
 from mnist_support import requires_mnist
@@ -69,12 +70,32 @@ def test_show_draws_the_pictures_and_counts_the_wrong_captions(trained, tmp_path
     assert wrong == round((1 - history["test_exact"]) * 128), (wrong, history["test_exact"])
 
 
+@requires_mnist
+def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
+    """--init-weights: with a negligible rate, the weights after a few steps are still the saved ones (and
+    not the seed's); a captioner of another shape is refused in one line."""
+    weights, _, _ = trained
+    on = tmp_path / "on.npz"
+    succeeded(run_script("caption.py", "train", "--init-weights", weights, "--epochs", "1", "--train-size", "64",
+                         "--test-size", "32", "--eval-samples", "32", "--lr", "1e-12", "--save", on, "--no-plot",
+                         "--no-progress", timeout=300))
+    with np.load(weights) as saved, np.load(on) as after:
+        for name in ("W1", "weight_hh", "W_out"):
+            np.testing.assert_allclose(after[name], saved[name], rtol=0, atol=1e-9, err_msg=name)
+    other = run_script("caption.py", "train", "--init-weights", weights, "--hidden-size", "64", "--epochs", "1",
+                       "--train-size", "64", "--save", tmp_path / "other.npz", "--no-plot", "--no-progress")
+    assert other.returncode != 0 and "holds a captioner of another shape: hidden_size 128 (not 64)" in other.stderr, \
+        other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1, other.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (("train", "--epochs", "0"), "positive integer"),
     (("train", "--epochs", "2", "--lr-decay-at", "2"), "at or past the end of training"),
     (("train", "--lr-decay-at", "1", "--lr-decay", "1.5"), "must be below 1"),
     (("evaluate", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
     (("show", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
+    (("train", "--init-weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
 ])
 def test_bad_arguments_are_one_line(args, words):
     assert_usage_error(run_script("caption.py", *args), words)

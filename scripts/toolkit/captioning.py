@@ -12,7 +12,7 @@ import numpy as np
 
 from . import backends, progress
 
-__all__ = ["CONFIG_KEYS", "captioner_module", "build_captioner", "load_pictures", "train", "evaluate", "predict",
+__all__ = ["CONFIG_KEYS", "captioner_module", "build_captioner", "check_saved_captioner", "load_pictures", "train", "evaluate", "predict",
            "caption_text", "draw_captions"]
 
 # What a weights file's configuration holds (besides "model": "captioner").
@@ -33,6 +33,23 @@ def build_captioner(backend, config, seed=0, readable=False):
     if backend == "scratch":
         return start
     return captioner_module(backend).Captioner(**kwargs, seed=seed).load_params(start.params)
+
+
+def check_saved_captioner(path, config=None):
+    """The configuration saved in ``path``; a one-line ValueError if it holds no captioner, or one of another
+    shape than ``config`` (when given; the dtype may differ)."""
+    from scratch.serialization import load_config
+
+    saved = load_config(path)
+    if not saved or saved.get("model") != "captioner":
+        raise ValueError(f"{path} holds no captioner (no configuration with model 'captioner')")
+    if config is not None:
+        listed = lambda value: list(value) if isinstance(value, (list, tuple)) else value  # noqa: E731 - JSON lists
+        clashes = [f"{key} {saved.get(key)} (not {listed(config[key])})" for key in CONFIG_KEYS
+                   if key != "dtype" and listed(saved.get(key)) != listed(config[key])]
+        if clashes:
+            raise ValueError(f"{path} holds a captioner of another shape: {', '.join(clashes)}")
+    return saved
 
 
 def load_pictures(n, seed, train, data_dir, download, dtype):
