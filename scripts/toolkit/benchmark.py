@@ -38,6 +38,10 @@ def pin_threads(threads):
 
 
 # ---------------------------------------------------------------- the tasks: what each model learns
+# A task says, for one kind of model, what every side needs: ``build`` (a backend's network in the benchmarked
+# ``shape``), ``batch`` (a seeded minibatch), ``optimizer`` and ``lr``, ``slow``, and for the plain side
+# ``plain_step`` (its training step), ``plain_predict`` (one chunk's predictions) and ``score`` (the accuracy
+# of all the predictions, as the book networks' ``accuracy`` returns it).
 
 class Classification:
     """A network of ``toolkit.models`` (train.py's): MNIST-shaped images, labels 0..9, its entry's
