@@ -1,9 +1,12 @@
 """scripts/benchmark.py: scratch, reference and plain PyTorch, each timed in its own process.
 
 A tiny run end to end (the table and the JSON agree, every side timed, the ratios are the
-quotients, each side's value is the median of its rounds), the three sides starting from the
-same weights (in process), and one-line errors for bad arguments.
+quotients, each side's value is the median of its rounds), the four sides starting from the
+same weights (in process), and one-line errors for bad arguments. The captioner: its seeded
+batch, a tiny run of ``--models captioner``, its four sides captioning alike, and its place
+in the default list.
 """
+import importlib.util
 import json
 import os
 import subprocess
@@ -86,6 +89,83 @@ def test_the_four_sides_start_from_the_same_weights(model):
         assert len(set(accuracies)) == 1, accuracies
         for step, _ in sides:
             step()
+
+
+def test_captioner_batch_is_seeded_pictures_and_captions_of_every_length():
+    from scratch.captioner import check_captions
+    from toolkit import benchmark
+    images, captions = benchmark.batch("captioner", "float32", 100)
+    assert images.shape == (100, 1, 28, 140) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() < 1
+    lengths = check_captions(captions, n=100)[1]  # digits 0..9, each padded with -1 at its end
+    assert captions.shape == (100, 5) and set(lengths.tolist()) == {1, 2, 3, 4, 5}
+    again = benchmark.batch("captioner", "float32", 100)
+    assert np.array_equal(images, again[0]) and np.array_equal(captions, again[1])
+    assert not np.array_equal(captions, benchmark.batch("captioner", "float32", 100, seed=1)[1])
+
+
+def test_captioner_row_has_four_sides_and_their_ratios(tmp_path):
+    result = run("--models", "captioner", "--repeats", "1", "--rounds", "1", "--warmup", "0",
+                 "--inference-images", "16", "--batch-size", "4", "--threads", "1", "--no-memory",
+                 "--json", str(tmp_path / "bench.json"))
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads((tmp_path / "bench.json").read_text())["results"]
+    assert row["model"] == "captioner" and row["batch_size"] == 4 and row["repeats"] == 1
+    for timing in ("step", "inference"):
+        ms, ratio = row[f"{timing}_ms"], row[f"{timing}_ratio"]
+        assert all(ms[side] > 0 for side in SIDES), row
+        for side in ("scratch", "readable", "reference"):
+            assert ratio[f"{side}/plain"] == pytest.approx(ms[side] / ms["plain"], rel=1e-12)
+    lines = result.stdout.splitlines()
+    [step_line] = [line for line in lines if line.startswith("captioner ") and "train step" in line]
+    [infer_line] = [line for line in lines if "infer 16 img" in line]
+    for line in (step_line, infer_line):
+        numbers = line.split("img" if "img" in line else "step")[1].split()
+        assert len(numbers) == 7, line
+        ms, ratios = [float(n) for n in numbers[:4]], [float(n.rstrip("x")) for n in numbers[4:]]
+        assert all(value > 0 for value in ms), line
+        for ratio, side_ms in zip(ratios, ms[:3]):
+            assert ratio == pytest.approx(side_ms / ms[3], abs=0.01 + 0.01 * ratio), line
+
+
+def test_captioner_sides_caption_alike():
+    """The four sides, built as their workers build them, from the same weights, score the greedy captions
+    of scratch's seed network alike (as well as it scores its own), and still alike after two steps."""
+    from toolkit import benchmark
+    import reference
+    import scratch
+    model = "captioner"
+    seed_network = benchmark.build(scratch, model, "float64")
+    assert (seed_network.hidden_size, seed_network.readable) == (256, False)
+    for name, factor in (("W3", 3.0), ("weight_hh", 5.0), ("W_out", 5.0)):  # captions that differ by picture
+        seed_network.params[name] *= factor
+    x, t = benchmark.batch(model, "float64", 8)
+    x_test = benchmark.batch(model, "float64", 40, seed=1)[0]
+    t_test = seed_network.generate(x_test)
+    assert len({tuple(row) for row in t_test.tolist()}) > 5
+    own = seed_network.accuracy(x_test, t_test)  # below 1: a full caption (6 digits) said no <end>
+    assert own > 0.5
+    sides = [benchmark.book_side(scratch, model, "float64", x, t, seed_network),
+             benchmark.book_side(scratch, model, "float64", x, t, seed_network, readable=True),
+             benchmark.book_side(reference, model, "float64", x, t, seed_network),
+             benchmark.plain_side(model, "float64", x, t, seed_network)]
+    assert sides[1][1].__self__.readable and not sides[0][1].__self__.readable
+    assert [inference(x_test, t_test) for _, inference in sides] == [own] * 4
+    for _ in range(2):
+        for step, _ in sides:
+            step()
+    accuracies = [inference(x_test, t_test) for _, inference in sides]
+    assert len(set(accuracies)) == 1 and accuracies[0] != own, (own, accuracies)  # changed, alike
+
+
+def test_the_default_models_include_the_captioner():
+    spec = importlib.util.spec_from_file_location("benchmark_script", os.path.join(ROOT, "scripts", "benchmark.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from toolkit import benchmark
+    assert script.parse_args([]).models == list(benchmark.MODELS)
+    assert benchmark.MODELS[-1] == "captioner" and "simple_convnet" in benchmark.MODELS
+    assert script.parse_args(["--models", "captioner"]).models == ["captioner"]
 
 
 @pytest.mark.parametrize("args, words", [(["--models", "no_such_net"], "error: unknown model"),

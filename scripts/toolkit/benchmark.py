@@ -1,4 +1,4 @@
-"""The machinery of ``scripts/benchmark.py``: the three sides, the worker processes, the rounds, the table.
+"""The machinery of ``scripts/benchmark.py``: the tasks, the four sides, the worker processes, the rounds, the table.
 
 See the command's docstring for what is measured and how. Standard library
 only at module level: a worker sets its thread counts (``pin_threads``)
@@ -15,12 +15,10 @@ from .cli import fail
 from .models import MODELS as ALL_MODELS
 from .models import OPTIMIZERS, ModelConfig, trainable_models
 
-__all__ = ["MODELS", "SIDES", "RATIOS", "pin_threads", "build", "optimizer_of", "batch", "make_step", "book_side",
-           "plain_side", "median_ms", "run_worker", "benchmark", "print_table"]
+__all__ = ["MODELS", "TASKS", "SIDES", "RATIOS", "Classification", "Captioning", "pin_threads", "build",
+           "optimizer_of", "batch", "make_step", "book_side", "plain_side", "median_ms", "run_worker", "benchmark",
+           "print_table"]
 
-# Every network train.py trains; a slow one (``ModelSpec.slow``) is timed half as many steps (--repeats // 2).
-# A new network needs its entry in toolkit.models and its plain twin in toolkit.plain_torch.NETWORKS.
-MODELS = trainable_models()
 SIDES = {
     "scratch": "NumPy backend (scratch/, on the fast plug-ins of scratch/fast/: the networks' default)",
     "readable": "NumPy backend on the readable layers (readable=True: im2col, col2im, batch norm node by node)",
@@ -39,26 +37,96 @@ def pin_threads(threads):
         os.environ[var] = str(threads)
 
 
-# ---------------------------------------------------------------- the three sides (in a worker)
+# ---------------------------------------------------------------- the tasks: what each model learns
+# A task says, for one kind of model, what every side needs: ``build`` (a backend's network in the benchmarked
+# ``shape``), ``batch`` (a seeded minibatch), ``optimizer`` and ``lr``, ``slow``, and for the plain side
+# ``plain_step`` (its training step), ``plain_predict`` (one chunk's predictions) and ``score`` (the accuracy
+# of all the predictions, as the book networks' ``accuracy`` returns it).
+
+class Classification:
+    """A network of ``toolkit.models`` (train.py's): MNIST-shaped images, labels 0..9, its entry's
+    optimizer; inference is the accuracy of the highest scores."""
+
+    def __init__(self, model):
+        spec = ALL_MODELS[model]
+        self.model, self.flatten, self.slow = model, spec.flatten, spec.slow
+        self.optimizer, self.lr = OPTIMIZERS[spec.optimizer], spec.lr
+        self.shape = {}  # the networks' default shape
+
+    def build(self, backend, dtype, seed, readable):
+        return ModelConfig(self.model, dtype=dtype, seed=seed,
+                           readable=readable and not self.flatten).build(backend)  # two_layer has no layer to choose
+
+    def batch(self, rng, dtype, n):
+        shape = (n, 784) if self.flatten else (n, 1, 28, 28)
+        return rng.random(shape).astype(dtype), rng.integers(0, 10, n)
+
+    def plain_step(self, plain_torch, module, optimizer, x, t):
+        import torch
+        x, t = torch.from_numpy(x), torch.from_numpy(t)  # once, outside the timing: a user's tensors
+        return lambda: plain_torch.train_step(module, optimizer, x, t)
+
+    def plain_predict(self, module, x):
+        return module(x).argmax(1)
+
+    def score(self, predicted, t):
+        return float((predicted == t).mean())
+
+
+class Captioning:
+    """The image captioner (``scratch.captioner``) in scripts/caption.py's full-size training shape and
+    optimizer: pictures (N, 1, 28, 140), captions of 1 to 5 digits padded with -1; inference is greedy
+    captioning, scored by the exact-caption accuracy (``Captioner.accuracy``)."""
+
+    shape = {"channels": (16, 32), "hidden_size": 256, "embed_size": 16}
+    optimizer, lr, slow = "Adam", 0.001, True
+
+    def build(self, backend, dtype, seed, readable):
+        return backend.Captioner(**self.shape, dtype=dtype, seed=seed, readable=readable)
+
+    def batch(self, rng, dtype, n):
+        import numpy as np
+        images = rng.random((n, 1, 28, 140)).astype(dtype)
+        lengths, digits = rng.integers(1, 6, n), rng.integers(0, 10, (n, 5))
+        return images, np.where(np.arange(5) < lengths[:, None], digits, -1)
+
+    def plain_step(self, plain_torch, module, optimizer, x, captions):
+        import torch
+        x = torch.from_numpy(x)  # the captions become tokens in every step, as in scratch's gradient
+        return lambda: plain_torch.caption_train_step(module, optimizer, x, captions)
+
+    def plain_predict(self, module, x):
+        return module.generate(x)
+
+    def score(self, predicted, captions):
+        from scratch.captioner import caption_scores
+        return caption_scores(predicted, captions)[0]
+
+
+# Every network train.py trains (a new one needs its entry in toolkit.models and its plain twin in
+# toolkit.plain_torch.NETWORKS), then caption.py's captioner. A slow one is timed half as many steps.
+TASKS = {**{model: Classification(model) for model in trainable_models()}, "captioner": Captioning()}
+MODELS = tuple(TASKS)
+
+
+# ---------------------------------------------------------------- the four sides (in a worker)
 
 def build(backend, model, dtype, seed=0, readable=False):
-    """``model`` (a name of ``MODELS``) as built by ``backend``, its default shape, in ``dtype``
+    """``model`` (a name of ``MODELS``) as built by ``backend``, in its benchmarked shape, in ``dtype``
     (``readable``: a convnet on the readable layers; two_layer has none to choose)."""
-    return ModelConfig(model, dtype=dtype, seed=seed, readable=readable and not ALL_MODELS[model].flatten).build(backend)
+    return TASKS[model].build(backend, dtype, seed, readable)
 
 
 def optimizer_of(model):
-    """(optimizer class name, learning rate) of ``model``'s training step: its entry in ``models.MODELS``."""
-    spec = ALL_MODELS[model]
-    return OPTIMIZERS[spec.optimizer], spec.lr
+    """(optimizer class name, learning rate) of ``model``'s training step: its entry in ``models.MODELS``,
+    the captioner caption.py's."""
+    return TASKS[model].optimizer, TASKS[model].lr
 
 
 def batch(model, dtype, n, seed=0):
-    """A seeded random minibatch (images, labels): every worker draws the same one."""
+    """A seeded random minibatch (images, labels or captions): every worker draws the same one."""
     import numpy as np
-    rng = np.random.default_rng(seed)
-    shape = (n, 784) if ALL_MODELS[model].flatten else (n, 1, 28, 28)
-    return rng.random(shape).astype(dtype), rng.integers(0, 10, n)
+    return TASKS[model].batch(np.random.default_rng(seed), dtype, n)
 
 
 def make_step(backend, network, model, x, t):
@@ -92,23 +160,19 @@ def plain_side(model, dtype, x, t, seed_network):
     import torch
 
     from . import plain_torch
+    task = TASKS[model]
     module, optimizer = plain_torch.make(model, dtype)
     plain_torch.load_from_scratch(module, seed_network.params)
-    x, t = torch.from_numpy(x), torch.from_numpy(t)  # once, outside the timing: a user's tensors
     chunk = inspect.signature(seed_network.accuracy).parameters["batch_size"].default
-
-    def step():
-        plain_torch.train_step(module, optimizer, x, t)
 
     @torch.no_grad()
     def inference(x_test, t_test):
         module.eval()
-        x_test, t_test = torch.from_numpy(x_test), torch.from_numpy(t_test)
-        correct = sum(int((module(x_test[i:i + chunk]).argmax(1) == t_test[i:i + chunk]).sum())
-                      for i in range(0, len(x_test), chunk))
+        x_test = torch.from_numpy(x_test)
+        predicted = torch.cat([task.plain_predict(module, x_test[i:i + chunk]) for i in range(0, len(x_test), chunk)])
         module.train()  # back to training mode (dropout, batch statistics) for any later step
-        return correct / len(x_test)
-    return step, inference
+        return task.score(predicted.numpy(), t_test)
+    return task.plain_step(plain_torch, module, optimizer, x, t), inference
 
 
 def median(values):
@@ -150,7 +214,7 @@ def reset_peak_memory():
 
 
 def repeats_for(model, repeats):
-    return max(repeats // 2, 1) if ALL_MODELS[model].slow else repeats
+    return max(repeats // 2, 1) if TASKS[model].slow else repeats
 
 
 def run_worker(args):

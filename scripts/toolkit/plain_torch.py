@@ -3,9 +3,11 @@
 "Plain PyTorch" means each network written the way a PyTorch user writes it,
 with nothing of this project's ``reference/`` package: a ``torch.nn.Module``
 built from ``nn.Conv2d``, ``nn.Linear``, ``nn.BatchNorm2d``, ``nn.MaxPool2d``,
-``nn.LocalResponseNorm``, ``nn.Dropout`` and ``F.*``; a training step that is
-one forward pass, ``F.cross_entropy``, one ``loss.backward()`` (a single
-autograd pass over the whole network) and one ``torch.optim`` step.
+``nn.LocalResponseNorm``, ``nn.Dropout``, ``nn.Embedding``, ``nn.LSTM`` and ``F.*``;
+a training step that is one forward pass, ``F.cross_entropy``, one
+``loss.backward()`` (a single autograd pass over the whole network) and one
+``torch.optim`` step. The captioner's step (``caption_train_step``) first turns
+the captions into teacher forcing's (inputs, targets) tokens.
 
 Why it exists: ``reference/`` mirrors the book's layer-by-layer
 forward/backward API, which is what makes the parity suite possible but
@@ -27,10 +29,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import MODELS, OPTIMIZERS
+from scratch.captioner import CAPTION_PAD, END, PAD_TOKEN, START, VOCAB_SIZE, caption_tokens
+
+from .benchmark import TASKS
 
 __all__ = ["NETWORKS", "TwoLayerNet", "SimpleConvNet", "DeepConvNet", "LeNet", "ResNet", "AlexNet", "VGG",
-           "GoogLeNet", "make", "load_from_scratch", "named_gradients", "train_step"]
+           "GoogLeNet", "Captioner", "make", "load_from_scratch", "named_gradients", "train_step",
+           "caption_train_step"]
 
 
 def _numbered(layers):
@@ -310,20 +315,75 @@ class GoogLeNet(nn.Module):
         return names
 
 
-# benchmark.py's model names -> module class; each trains with the optimizer and learning rate of its
-# entry in toolkit.models (``models.MODELS[name].optimizer`` and ``.lr``), as benchmark.py trains it.
+class Captioner(nn.Module):
+    """Image captioning (8.4): conv 3x3 pad 1 - relu - max pool 2x2 (twice), affine - tanh gives the
+    LSTM its initial hidden state h0 (c0 = 0); embedding - LSTM - affine scores the next token
+    (``scratch.captioner``'s docstring: the vocabulary, teacher forcing, greedy decoding)."""
+
+    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32), hidden_size=128, embed_size=16):
+        super().__init__()
+        C, height, width = input_dim
+        self.conv1 = nn.Conv2d(C, channels[0], 3, padding=1)
+        self.conv2 = nn.Conv2d(channels[0], channels[1], 3, padding=1)
+        self.fc = nn.Linear(channels[1] * (height // 4) * (width // 4), hidden_size)
+        self.embed = nn.Embedding(VOCAB_SIZE, embed_size)
+        self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
+        self.out = nn.Linear(hidden_size, VOCAB_SIZE)
+
+    def encode(self, images):
+        """Pictures (N, C, H, W) -> the LSTM's initial state (h0, c0), each (1, N, hidden_size)."""
+        x = F.max_pool2d(F.relu(self.conv1(images)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        h0 = torch.tanh(self.fc(x.flatten(1)))[None]
+        return h0, torch.zeros_like(h0)
+
+    def forward(self, images, inputs):
+        """Scores (N, T, V) of the next token after each input token (N, T): teacher forcing."""
+        hidden, _ = self.lstm(self.embed(inputs), self.encode(images))
+        return self.out(hidden)
+
+    @torch.no_grad()
+    def generate(self, images, max_len=6):
+        """Greedy captions (N, max_len): from <start>, feed back the best of the digits and <end> until
+        <end>; digits, then -1 from the <end> on."""
+        state = self.encode(images)
+        token = torch.full((len(images), 1), START)
+        captions = torch.full((len(images), max_len), CAPTION_PAD)
+        done = torch.zeros(len(images), dtype=torch.bool)
+        for t in range(max_len):
+            hidden, state = self.lstm(self.embed(token), state)
+            token = self.out(hidden[:, 0])[:, :END + 1].argmax(1)
+            done |= token == END
+            captions[~done, t] = token[~done]
+            if done.all():
+                break
+            token = token[:, None]
+        return captions
+
+    def scratch_names(self):
+        return {"W1": self.conv1.weight, "b1": self.conv1.bias, "W2": self.conv2.weight, "b2": self.conv2.bias,
+                "W3": self.fc.weight, "b3": self.fc.bias, "W_embed": self.embed.weight,
+                "weight_ih": self.lstm.weight_ih_l0, "weight_hh": self.lstm.weight_hh_l0,
+                "bias_ih": self.lstm.bias_ih_l0, "bias_hh": self.lstm.bias_hh_l0,
+                "W_out": self.out.weight, "b_out": self.out.bias}
+
+
+# benchmark.py's model names -> module class; each is built in its benchmarked shape and trains with the
+# optimizer and learning rate of its task (``benchmark.TASKS[name]``: a classifier's entry in
+# toolkit.models, the captioner scripts/caption.py's), as benchmark.py trains it.
 NETWORKS = {"two_layer": TwoLayerNet, "simple_convnet": SimpleConvNet, "deep_convnet": DeepConvNet, "lenet": LeNet,
-            "resnet": ResNet, "alexnet": AlexNet, "vgg": VGG, "googlenet": GoogLeNet}
+            "resnet": ResNet, "alexnet": AlexNet, "vgg": VGG, "googlenet": GoogLeNet, "captioner": Captioner}
 
 
 def make(model_name, dtype, **options):
     """(module, optimizer) for one of benchmark.py's networks, in ``dtype`` ('float32', np.float64,
-    torch.float32, ...). ``options`` go to the module's constructor (e.g. ``dropout_ratio=0``)."""
-    spec = MODELS[model_name]
+    torch.float32, ...). ``options`` go to the module's constructor (e.g. ``dropout_ratio=0``) over
+    the benchmarked shape (the captioner's ``hidden_size=256``, ``benchmark.Captioning.shape``)."""
+    task = TASKS[model_name]
     if not isinstance(dtype, torch.dtype):
         dtype = getattr(torch, np.dtype(dtype).name)
-    module = NETWORKS[model_name](**options).to(dtype)
-    return module, getattr(torch.optim, OPTIMIZERS[spec.optimizer])(module.parameters(), lr=spec.lr)
+    module = NETWORKS[model_name](**{**task.shape, **options}).to(dtype)
+    return module, getattr(torch.optim, task.optimizer)(module.parameters(), lr=task.lr)
 
 
 def load_from_scratch(module, params):
@@ -357,6 +417,19 @@ def train_step(module, optimizer, x, t):
     one optimizer step. Returns the loss (a tensor)."""
     optimizer.zero_grad()
     loss = F.cross_entropy(module(x), t)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def caption_train_step(module, optimizer, images, captions):
+    """The captioner's training step: captions (N, L), digits padded with -1, become teacher forcing's
+    (inputs, targets); then cross-entropy of every (N * T) score row, <pad> targets ignored, one
+    backward pass, one optimizer step. Returns the loss (a tensor)."""
+    inputs, targets = (torch.from_numpy(tokens) for tokens in caption_tokens(captions))
+    optimizer.zero_grad()
+    scores = module(images, inputs)
+    loss = F.cross_entropy(scores.flatten(0, 1), targets.flatten(), ignore_index=PAD_TOKEN)
     loss.backward()
     optimizer.step()
     return loss
