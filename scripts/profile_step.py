@@ -29,7 +29,8 @@ def parse_args(argv=None):
                         help="per layer, the median (default) or the fastest of the timed steps; min is "
                              "robust when other processes share the cores")
     parser.add_argument("--inference", action="store_true",
-                        help="profile the inference of 10000 images (predict in batches of 100) instead")
+                        help="profile the inference of 10000 images (in the batches of the network's accuracy) "
+                             "instead")
     args = parser.parse_args(argv)
     if args.batch_size < 1 or args.steps < 1 or args.threads < 1:
         parser.error("--batch-size, --steps and --threads must be >= 1")
