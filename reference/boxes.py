@@ -70,7 +70,7 @@ def _nms(boxes, scores, labels, iou_threshold, who):
     iou_threshold = check_iou_threshold(iou_threshold, who)
     order = torch.sort(scores.to(torch.float64), descending=True, stable=True).indices
     boxes = boxes[order]
-    overlaps = box_iou(boxes, boxes) > iou_threshold
+    overlaps = box_iou(boxes, boxes).to(torch.float64) > iou_threshold
     if labels is not None:
         labels = labels[order]
         overlaps &= labels[:, None] == labels[None, :]

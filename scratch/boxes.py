@@ -163,7 +163,7 @@ def _nms(boxes, scores, labels, iou_threshold, who):
     iou_threshold = check_iou_threshold(iou_threshold, who)
     order = np.argsort(-scores, kind="stable")                               # best first; ties: lower index first
     boxes = boxes[order]
-    overlaps = box_iou(boxes, boxes) > iou_threshold
+    overlaps = box_iou(boxes, boxes).astype(np.float64) > iou_threshold    # compared in float64, as torchvision
     if labels is not None:
         labels = labels[order]
         overlaps &= labels[:, None] == labels[None, :]                      # a box suppresses only its own class
