@@ -68,8 +68,13 @@ def _array(x):
     return np.asarray(x)
 
 
+_EMPTY = {"boxes": lambda a: a.reshape(0, 4), "scores": lambda a: a.astype(np.float64),
+         "labels": lambda a: a.astype(np.int64)}                           # np.asarray([]) is float64 (0,)
+
+
 def _fields(item, keys, who, what):
-    """The arrays ``keys`` of one image: from a mapping by name, or a tuple in that order."""
+    """The arrays ``keys`` of one image, from a mapping by name or a tuple in that order; an empty list
+    becomes an empty array of the right shape and kind."""
     if isinstance(item, Mapping):
         missing = [k for k in keys if k not in item]
         if missing:
@@ -81,19 +86,12 @@ def _fields(item, keys, who, what):
     else:
         raise TypeError(f"{who}: {what} must be a mapping with {', '.join(map(repr, keys))} or a tuple of "
                         f"{len(keys)} arrays, got {type(item).__name__}")
-    return [_array(v) for v in values]
-
-
-def _none_is_empty(boxes, *rest):
-    """Empty lists as empty arrays of the right shape and kind: boxes (0, 4), scores (0,), labels (0,) int64."""
-    if boxes.size == 0 and boxes.ndim < 2:
-        boxes = boxes.reshape(0, 4)
-    rest = [r.astype(np.int64 if k == len(rest) - 1 else np.float64) if r.size == 0 else r for k, r in enumerate(rest)]
-    return (boxes, *rest)
+    arrays = [_array(v) for v in values]
+    return [_EMPTY[k](a) if a.size == 0 and a.ndim == 1 else a for k, a in zip(keys, arrays)]
 
 
 def _images(detections, ground_truth, who):
-    """Validated per-image arrays: [(boxes, scores, labels)], [(boxes, labels)]."""
+    """Validated per-image arrays: [(boxes, scores, labels)], [(boxes, labels)], boxes floating."""
     detections, ground_truth = list(detections), list(ground_truth)
     if len(detections) != len(ground_truth):
         raise ValueError(f"{who}: detections for {len(detections)} images but ground truth for "
@@ -103,15 +101,16 @@ def _images(detections, ground_truth, who):
     dets, gts = [], []
     for i, (det, gt) in enumerate(zip(detections, ground_truth)):
         boxes, scores, labels = _fields(det, ("boxes", "scores", "labels"), who, f"detections[{i}]")
-        boxes, scores, labels = _none_is_empty(boxes, scores, labels)
-        check_boxes(as_float_array(boxes, f"detections[{i}] boxes"), who, f"detections[{i}] boxes")
+        boxes = as_float_array(boxes, f"detections[{i}] boxes")
+        check_boxes(boxes, who, f"detections[{i}] boxes")
         check_box_scores(scores, len(boxes), f"{who}: detections[{i}]")
         check_box_labels(labels, len(boxes), f"{who}: detections[{i}]")
-        dets.append((as_float_array(boxes), scores.astype(np.float64), labels))
-        g_boxes, g_labels = _none_is_empty(*_fields(gt, ("boxes", "labels"), who, f"ground_truth[{i}]"))
-        check_boxes(as_float_array(g_boxes, f"ground_truth[{i}] boxes"), who, f"ground_truth[{i}] boxes")
+        dets.append((boxes, scores.astype(np.float64), labels))
+        g_boxes, g_labels = _fields(gt, ("boxes", "labels"), who, f"ground_truth[{i}]")
+        g_boxes = as_float_array(g_boxes, f"ground_truth[{i}] boxes")
+        check_boxes(g_boxes, who, f"ground_truth[{i}] boxes")
         check_box_labels(g_labels, len(g_boxes), f"{who}: ground_truth[{i}]")
-        gts.append((as_float_array(g_boxes), g_labels))
+        gts.append((g_boxes, g_labels))
     if sum(len(b) for b, _ in gts) == 0:
         raise ValueError(f"{who}: no ground-truth boxes in {len(gts)} images; mAP is undefined without them")
     return dets, gts
