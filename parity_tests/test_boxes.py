@@ -76,15 +76,15 @@ class TestBoxIou:
                       [0, 0, 10, 10]], dtype=np.float64)
         expected = np.array([[1 / 7, 0, 0.04, 0.5, 0, 1]])
         for backend in (S, R):
-            assert_close(backend.box_iou(a, b), expected, np.float64, what=backend.__name__)
-            assert_close(backend.box_iou(b, a), expected.T, np.float64, what=f"{backend.__name__} transposed")
+            assert_close(backend.box_iou(a, b), expected, np.float64, what=f"iou {backend.__name__}")
+            assert_close(backend.box_iou(b, a), expected.T, np.float64, what=f"iou {backend.__name__} transposed")
 
     def test_zero_area(self):
         """A box of area 0 has IoU 0 with everything, itself included (torchvision: NaN for two of them)."""
         boxes = np.array([[3, 3, 3, 8], [2, 2, 6, 6], [3, 3, 3, 8]], dtype=np.float64)
         expected = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float64)
         for backend in (S, R):
-            assert_close(backend.box_iou(boxes, boxes), expected, np.float64, what=backend.__name__)
+            assert_close(backend.box_iou(boxes, boxes), expected, np.float64, what=f"iou zero area {backend.__name__}")
         assert np.isnan(to_numpy(tv.box_iou(torch_of(boxes), torch_of(boxes)))[0, 0])
 
     def test_dtypes(self):
@@ -94,14 +94,14 @@ class TestBoxIou:
         for a, b, dtype in ((ints, ints, np.float64), (floats32, floats32, np.float32),
                             (floats32, ints.astype(np.float64), np.float64), (ints, floats32, np.float64)):
             ours, theirs = S.box_iou(a, b), R.box_iou(a, b)
-            assert_close(ours, theirs, dtype, what=f"{a.dtype} with {b.dtype}")
-            assert_close(ours[0], np.array([1, 1 / 7], dtype=dtype), dtype, what="values")
+            assert_close(ours, theirs, dtype, what=f"iou {a.dtype} with {b.dtype}")
+            assert_close(ours[0], np.array([1, 1 / 7], dtype=dtype), dtype, what="iou values")
 
     def test_tensors_in(self):
         """reference takes tensors as well as arrays and leaves them unchanged."""
         boxes = random_boxes(6, np.float64, 3)
         t = torch_of(boxes)
-        assert_close(S.box_iou(boxes, boxes), R.box_iou(t, t), np.float64)
+        assert_close(S.box_iou(boxes, boxes), R.box_iou(t, t), np.float64, what="iou of tensors")
         np.testing.assert_array_equal(t.numpy(), boxes)
 
 
@@ -143,7 +143,7 @@ class TestNms:
         boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [1, 1, 11, 11], [0, 0, 10, 20], [0, 0, 10, 20]],
                          dtype=np.float64)
         scores = np.array([0.9, 0.7, 0.8, 0.6, 0.6])
-        assert_close(S.box_iou(boxes[:1], boxes[2:3]), np.array([[81 / 119]]), np.float64)
+        assert_close(S.box_iou(boxes[:1], boxes[2:3]), np.array([[81 / 119]]), np.float64, what="hand example iou")
         for backend in (S, R, tv):
             keep = backend.nms(torch_of(boxes) if backend is tv else boxes,
                                torch_of(scores) if backend is tv else scores, 0.5)
@@ -210,8 +210,8 @@ class TestBoxCoder:
         target = np.array([[2, 4, 22, 24]], dtype=np.float64)
         deltas = np.array([[0.7, 0.2, math.log(2), 0.0]])
         for backend in (S, R):
-            assert_close(backend.encode_boxes(proposal, target), deltas, np.float64, what=backend.__name__)
-            assert_close(backend.decode_boxes(proposal, deltas), target, np.float64, what=backend.__name__)
+            assert_close(backend.encode_boxes(proposal, target), deltas, np.float64, what=f"encode {backend.__name__}")
+            assert_close(backend.decode_boxes(proposal, deltas), target, np.float64, what=f"decode {backend.__name__}")
 
     @parameterized.expand([(f"{n}_{name}", n, dt) for n in (50, 1, 0) for name, dt in DTYPES])
     def test_random(self, _, n, dtype):
@@ -227,9 +227,9 @@ class TestBoxCoder:
         assert_close(decoded, coder.decode_single(torch_of(wild), torch_of(proposals)), dtype,
                      what="decode vs torchvision")
         for backend in (S, R):  # round trips, both ways
-            assert_close(backend.decode_boxes(proposals, deltas), targets, dtype, what="decode(encode)")
+            assert_close(backend.decode_boxes(proposals, deltas), targets, dtype, what="decode round trip")
             back = backend.encode_boxes(proposals, backend.decode_boxes(proposals, deltas.clip(-4, 4)))
-            assert_close(back, deltas.clip(-4, 4), dtype, what="encode(decode)")
+            assert_close(back, deltas.clip(-4, 4), dtype, what="encode round trip")
 
     def test_clip(self):
         """tw = 10 is clamped at log(1000/16): the width grows 62.5 times, not e^10; clip=None does not clamp."""
@@ -237,9 +237,10 @@ class TestBoxCoder:
         deltas = np.array([[0, 0, 10, 0]], dtype=np.float64)
         for backend in (S, R):
             clamped = to_numpy(backend.decode_boxes(proposal, deltas))
-            assert_close(clamped, np.array([[1 - 62.5, 0, 1 + 62.5, 2]]), np.float64, what="clamped")
+            assert_close(clamped, np.array([[1 - 62.5, 0, 1 + 62.5, 2]]), np.float64, what="decode clamped")
             free = to_numpy(backend.decode_boxes(proposal, deltas, clip=None))
-            assert_close(free, np.array([[1 - math.exp(10), 0, 1 + math.exp(10), 2]]), np.float64, what="free")
+            assert_close(free, np.array([[1 - math.exp(10), 0, 1 + math.exp(10), 2]]), np.float64,
+                         what="decode unclamped")
 
     def test_decode_gradient(self):
         """reference.decode_boxes is differentiable in the deltas: d(x2 - x1)/d(tw) = gw, d(x1 + x2)/d(tx) = 2 pw."""
@@ -248,8 +249,8 @@ class TestBoxCoder:
         boxes = R.decode_boxes(proposals, deltas)
         (boxes[:, 2] - boxes[:, 0] + boxes[:, 0] + boxes[:, 2]).sum().backward()
         widths = proposals[:, 2] - proposals[:, 0]
-        assert_close(deltas.grad[:, 0], 2 * widths, np.float64, what="d/dtx")
-        assert_close(deltas.grad[:, 2], widths, np.float64, what="d/dtw")
+        assert_close(deltas.grad[:, 0], 2 * widths, np.float64, what="decode d/dtx")
+        assert_close(deltas.grad[:, 2], widths, np.float64, what="decode d/dtw")
 
 
 BAD = np.array([[0, 0, 4, 4], [5, 1, 3, 6]], dtype=np.float64)          # box 1: x2 < x1
