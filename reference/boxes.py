@@ -24,7 +24,7 @@ __all__ = ["box_area", "box_iou", "nms", "batched_nms", "encode_boxes", "decode_
 
 
 def _float_boxes(boxes, name):
-    """``boxes`` as a floating tensor: integers become float64; NumPy input is refused in NumPy's words."""
+    """``boxes`` as a floating tensor: integers become float64; non-numeric input gets scratch's error."""
     if not isinstance(boxes, torch.Tensor):
         boxes = as_float_array(boxes, name)
     return as_float_tensor(boxes, name)

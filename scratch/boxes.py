@@ -91,7 +91,9 @@ def check_iou_threshold(iou_threshold, who):
 
 
 def check_box_pairs(proposals, other, who, other_name):
-    """Proposals (N, 4) of positive width and height and ``other`` (N, 4): finite, one row per proposal."""
+    """Proposals (N, 4) of positive width and height and ``other`` (N, 4), one row per proposal: the
+    targets of ``encode_boxes`` (boxes of positive width and height too) or the deltas of ``decode_boxes``
+    (finite numbers)."""
     check_boxes(proposals, who, "proposals", positive=True)
     shape = tuple(other.shape)
     if len(shape) != 2 or shape[1] != 4:

@@ -38,6 +38,7 @@ output) or a tuple (boxes, scores, labels); ground truth per image as a
 mapping with ``boxes`` (g, 4) and ``labels`` (g,) or a tuple (boxes, labels).
 NumPy arrays, lists or CPU tensors.
 """
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -55,8 +56,7 @@ COCO_IOU_THRESHOLDS = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))   # 0.5
 
 def check_match_threshold(iou_threshold, who):
     """A number in (0, 1]: at 0, a detection could match a box it does not touch."""
-    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, (int, float, np.integer, np.floating)) \
-            or not 0 < iou_threshold <= 1:
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, numbers.Real) or not 0 < iou_threshold <= 1:
         raise ValueError(f"{who}: iou_threshold must be a number in (0, 1], got {iou_threshold!r}")
     return float(iou_threshold)
 
