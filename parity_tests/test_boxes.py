@@ -333,3 +333,9 @@ class _Cast:
             args = [a.astype(self.dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in args]
             return function(*args)
         return call
+
+
+def test_same_public_names():
+    """Both backends export the same names; the clamp of decode_boxes is one constant, log(1000 / 16)."""
+    assert R.__all__ == S.__all__
+    assert R.BBOX_XFORM_CLIP is S.BBOX_XFORM_CLIP and S.BBOX_XFORM_CLIP == pytest.approx(math.log(62.5), rel=1e-15)
