@@ -33,8 +33,7 @@ from .checks import (check_backward, check_batch, check_count, check_floating, c
                      dtype_of)
 from .util import col2im, im2col
 
-__all__ = ["Deconvolution", "bilinear_kernel", "deconvolution_output_size", "check_deconvolution_parameters",
-           "check_deconvolution_input", "check_bilinear_args"]
+__all__ = ["Deconvolution", "bilinear_kernel"]
 
 
 # --- checks, shared with reference.deconvolution (they read only .shape and .dtype)

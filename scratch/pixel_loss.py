@@ -12,7 +12,7 @@ import numpy as np
 from .checks import check_batch, check_dout, check_floating, check_forward_done
 from .time_layers import check_ignore_index
 
-__all__ = ["PixelSoftmaxWithLoss", "check_pixel_scores"]
+__all__ = ["PixelSoftmaxWithLoss"]
 
 
 def check_pixel_scores(x, t, ignore_index, who="PixelSoftmaxWithLoss"):

@@ -40,7 +40,7 @@ import numpy as np
 
 from .checks import check_backward, check_batch, check_floating, dtype_name
 
-__all__ = ["RoIPooling", "check_roi_pooling_args", "check_roi_input", "check_roi_dout", "round_half_away"]
+__all__ = ["RoIPooling"]
 
 
 # --- checks, shared with reference.roi_pooling
