@@ -37,8 +37,13 @@ from . import lstm
 from . import time_layers
 from . import multi_digit
 from . import captioner
+from . import deconvolution
+from . import pixel_loss
+from . import roi_pooling
+from . import boxes
+from . import detection_metrics
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -74,6 +79,11 @@ from .lstm import *  # noqa: E402,F401,F403
 from .time_layers import *  # noqa: E402,F401,F403
 from .multi_digit import *  # noqa: E402,F401,F403
 from .captioner import *  # noqa: E402,F401,F403
+from .deconvolution import *  # noqa: E402,F401,F403
+from .pixel_loss import *  # noqa: E402,F401,F403
+from .roi_pooling import *  # noqa: E402,F401,F403
+from .boxes import *  # noqa: E402,F401,F403
+from .detection_metrics import *  # noqa: E402,F401,F403
 
 BACKEND = "numpy"
 

@@ -35,7 +35,7 @@ CHAPTERS = {
 }
 
 KINDS = ("gate", "activation", "loss", "gradient", "layer", "optimizer", "initialization", "network",
-         "training", "convolution helper", "augmentation")
+         "training", "convolution helper", "augmentation", "detection")
 
 _LABEL = re.compile(r"^([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)(?:\[([^\[\]]+)\])?$")
 
@@ -196,6 +196,25 @@ CATALOG = (
        ["time_layers.ClipGrads"]),
     _c("Captioner", "8.4", "Image captioning: a CNN encoder gives an LSTM decoder its initial state", "network",
        ["captioner.Forward", "captioner.Generate", "captioner.TrainingRun"]),
+    _c("Deconvolution", "8.4", "Transposed convolution, FCN's upsampling (F.conv_transpose2d)", "layer",
+       ["deconvolution.DeconvolutionParity"]),
+    _c("bilinear_kernel", "8.4", "FCN's bilinear upsampling filter for Deconvolution", "initialization",
+       ["deconvolution.BilinearKernel"]),
+    _c("PixelSoftmaxWithLoss", "8.4", "Per-pixel softmax cross-entropy, ignore_index (F.cross_entropy on 4-D)", "loss",
+       ["pixel_loss.PixelSoftmaxWithLoss"]),
+    _c("RoIPooling", "8.4", "Fast R-CNN's RoI max pooling (torchvision.ops.roi_pool)", "layer",
+       ["roi_pooling.RoIPoolingParity"]),
+    _c("box_iou", "8.4", "IoU of every pair of boxes, area (x2-x1)(y2-y1) (torchvision.ops.box_iou)", "detection",
+       ["boxes.BoxIou[iou]"]),
+    _c("box_area", "8.4", "Area of boxes (x1, y1, x2, y2) (torchvision.ops.box_area)", "detection",
+       ["boxes.BoxIou[area]"]),
+    _c("nms", "8.4", "Greedy non-maximum suppression, ties by index (torchvision.ops.nms)", "detection", ["boxes.Nms"]),
+    _c("batched_nms", "8.4", "Non-maximum suppression per class (torchvision.ops.batched_nms)", "detection",
+       ["boxes.BatchedNms"]),
+    _c("encode_boxes", "8.4", "R-CNN's box-regression deltas (tx, ty, tw, th) (BoxCoder)", "detection",
+       ["boxes.BoxCoder[encode]"]),
+    _c("decode_boxes", "8.4", "R-CNN's deltas applied to proposals, clamped at log(1000/16) (BoxCoder)", "detection",
+       ["boxes.BoxCoder[decode]"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -220,6 +239,12 @@ NOT_COMPONENTS = {
     "MultiDigitPictures": "the data generator's result (images, captions, lengths, boxes, sources, scales)",
     "caption_tokens": "helper of Captioner: a caption as teacher forcing's inputs and targets (integer tokens)",
     "caption_scores": "helper of Captioner: exact-caption and token accuracy (counting, no arithmetic to compare)",
+    "match_detections": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "precision_recall_curve": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "average_precision": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "average_precisions": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "mean_average_precision": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "mean_average_precision_50_95": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
 }
 
 
