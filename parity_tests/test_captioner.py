@@ -32,7 +32,7 @@ from scratch.multi_digit import make_multi_digit
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
 
-SMALL = {"channels": (4, 8), "hidden_size": 24, "embed_size": 8}  # the training run's network: fast
+SMALL = {"channels": (4, 6, 8), "encoder_size": 20, "hidden_size": 24, "embed_size": 8}  # the training run's network: fast
 
 
 def digit_set(m=40, seed=0):
@@ -181,9 +181,12 @@ class TestInit(unittest.TestCase):
         a, b = S.Captioner(seed=7), R.Captioner(seed=7)
         shapes = {name: tuple(p.shape) for name, p in a.params.items()}
         self.assertEqual(shapes, {name: tuple(p.shape) for name, p in b.params.items()})
-        self.assertEqual(shapes["W3"], (128, 32 * 7 * 35))
-        self.assertEqual(shapes["weight_ih"], (512, 16))
-        self.assertEqual(shapes["W_out"], (13, 128))
+        self.assertEqual(shapes["W3"], (64, 32, 3, 3))
+        self.assertEqual(shapes["W4"], (512, 64 * 4 * 18))  # 28 x 140 -> 14 x 70 -> 7 x 35 -> 4 x 18
+        self.assertEqual(shapes["W_h"], (256, 512))
+        self.assertEqual(shapes["W_c"], (256, 512))
+        self.assertEqual(shapes["weight_ih"], (1024, 16))
+        self.assertEqual(shapes["W_out"], (13, 256))
         for cls in (S.Captioner, R.Captioner):
             first, second = cls(seed=5).params, cls(seed=5).params
             for name in first:
@@ -222,5 +225,5 @@ class TestBadInput(unittest.TestCase):
         self.same_error("generate", self.x, 0, match="max_len")
 
     def test_bad_constructor_arguments(self):
-        for kwargs in ({"channels": (4,)}, {"hidden_size": 0}, {"input_dim": (1, 28, 30)}):
+        for kwargs in ({"channels": (4, 8)}, {"hidden_size": 0}, {"encoder_size": 0}, {"input_dim": (1, 28, 30)}):
             assert_same_error(lambda: S.Captioner(**kwargs), lambda: R.Captioner(**kwargs))

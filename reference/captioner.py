@@ -5,7 +5,7 @@ The encoder's layers are ``reference.convolution`` / ``reference.layers``
 ``reference.time_layers`` and ``reference.lstm`` (``F.embedding``, ``nn.LSTM``
 through ``functional_call``, ``F.linear``, ``F.cross_entropy(ignore_index=...)``).
 The gradient is one autograd pass from the loss, through the LSTM's initial
-state into the encoder. The vocabulary, the token helpers and the checks are
+state (h0, c0) into the encoder. The vocabulary, the token helpers and the checks are
 ``scratch.captioner``'s (tokens are data, not arithmetic). The initial weights
 are drawn with ``torch.nn.init`` from a ``torch.Generator``: the same scales as
 the NumPy network, other numbers; ``load_params`` copies one network's weights
@@ -16,8 +16,8 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from scratch.captioner import (CAPTION_PAD, END, PAD_TOKEN, START, VOCAB_SIZE, caption_scores, caption_tokens,
-                               check_captioner_args, check_captions, check_max_len, encoder_shape)
+from scratch.captioner import (CAPTION_PAD, END, PAD_TOKEN, POOLS, START, VOCAB_SIZE, caption_scores,
+                               caption_tokens, check_captioner_args, check_captions, check_max_len, encoder_shape)
 
 from ._tensor import to_numpy, torch_dtype
 from .layers import Relu, Tanh
@@ -34,21 +34,24 @@ class Captioner(Network):
     """A CNN encoder gives an LSTM decoder its initial state; the decoder writes the caption
     (``scratch.captioner``'s docstring: layers, vocabulary, parameters)."""
 
-    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32), hidden_size=128, embed_size=16,
-                 weight_init_std="he", dtype="float32", seed=None, readable=False):
+    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32, 64), encoder_size=512, hidden_size=256,
+                 embed_size=16, weight_init_std="he", dtype="float32", seed=None, readable=False):
         self.readable = readable  # PyTorch's operators are one code path: accepted for the same signature
-        channels, H, E = check_captioner_args(channels, hidden_size, embed_size)
-        C2, h2, w2 = encoder_shape(input_dim, channels)
-        C, V = input_dim[0], VOCAB_SIZE
+        channels, F, H, E = check_captioner_args(channels, encoder_size, hidden_size, embed_size)
+        C3, h3, w3 = encoder_shape(input_dim, channels)
+        (C, *_), (C1, C2, _), V = input_dim, channels, VOCAB_SIZE
         self.input_dim = tuple(int(n) for n in input_dim)
-        self.hidden_size, self.embed_size = H, E
+        self.encoder_size, self.hidden_size, self.embed_size = F, H, E
         self.dtype = torch_dtype(dtype)
         rng = make_rng(seed)
         zeros = lambda n: torch.zeros(n, dtype=self.dtype, requires_grad=True)  # noqa: E731
         self.params = {
-            "W1": self._init_weight((channels[0], C, 3, 3), weight_init_std, rng), "b1": zeros(channels[0]),
-            "W2": self._init_weight((C2, channels[0], 3, 3), weight_init_std, rng), "b2": zeros(C2),
-            "W3": self._init_weight((H, C2 * h2 * w2), weight_init_std, rng), "b3": zeros(H),
+            "W1": self._init_weight((C1, C, 3, 3), weight_init_std, rng), "b1": zeros(C1),
+            "W2": self._init_weight((C2, C1, 3, 3), weight_init_std, rng), "b2": zeros(C2),
+            "W3": self._init_weight((C3, C2, 3, 3), weight_init_std, rng), "b3": zeros(C3),
+            "W4": self._init_weight((F, C3 * h3 * w3), weight_init_std, rng), "b4": zeros(F),
+            "W_h": self._init_weight((H, F), "xavier", rng), "b_h": zeros(H),
+            "W_c": self._init_weight((H, F), "xavier", rng), "b_c": zeros(H),
             "W_embed": self._init_weight((V, E), 1.0, rng),
             "weight_ih": self._init_weight((4 * H, E), "xavier", rng),
             "weight_hh": self._init_weight((4 * H, H), "xavier", rng),
@@ -56,31 +59,31 @@ class Captioner(Network):
             "W_out": self._init_weight((V, H), "xavier", rng), "b_out": zeros(V),
         }
         p = self.params
-        self.layers = OrderedDict()  # the encoder
-        self.layers["Conv1"] = self._convolution(p["W1"], p["b1"], 1, 1)
+        self.layers = OrderedDict()  # the encoder, up to its hidden layer
+        for i, (size, stride, pad) in enumerate(POOLS, start=1):
+            self.layers[f"Conv{i}"] = self._convolution(p[f"W{i}"], p[f"b{i}"], 1, 1)
+            self.layers[f"Relu{i}"] = Relu()
+            self.layers[f"Pool{i}"] = self._pooling(size, size, stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
-        self.layers["Relu1"] = Relu()
-        self.layers["Pool1"] = self._pooling(2, 2, 2, 0)
-        self.layers["Conv2"] = self._convolution(p["W2"], p["b2"], 1, 1)
-        self.layers["Relu2"] = Relu()
-        self.layers["Pool2"] = self._pooling(2, 2, 2, 0)
-        self.layers["Affine"] = self._affine(p["W3"], p["b3"])
-        self.layers["Tanh"] = Tanh()
+        self.layers["Affine4"] = self._affine(p["W4"], p["b4"])
+        self.layers["Relu4"] = Relu()
+        self.affine_h, self.tanh_h = self._affine(p["W_h"], p["b_h"]), Tanh()  # hidden layer -> h0
+        self.affine_c = self._affine(p["W_c"], p["b_c"])                      # hidden layer -> c0
         self.embed = TimeEmbedding(p["W_embed"])  # the decoder
         self.lstm = TimeLSTM(p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
         self.output = TimeAffine(p["W_out"], p["b_out"])
         self.last_layer = TimeSoftmaxWithLoss(ignore_index=PAD_TOKEN)
 
     def encode(self, x):
-        """Pictures (N, *input_dim) -> the LSTM's initial hidden state h0 (N, H)."""
+        """Pictures (N, *input_dim) -> the LSTM's initial state (h0, c0), each (N, H)."""
         x = self._as_images(x)
         for layer in self.layers.values():
             x = layer.forward(x)
-        return x
+        return self.tanh_h.forward(self.affine_h.forward(x)), self.affine_c.forward(x)
 
     def predict(self, x, inputs):
         """Scores (N, T, V) of the next token after each of the input tokens (N, T), teacher forcing."""
-        self.lstm.set_state(self.encode(x))
+        self.lstm.set_state(*self.encode(x))
         return self.output.forward(self.lstm.forward(self.embed.forward(inputs)))
 
     def loss(self, x, captions):
@@ -98,13 +101,12 @@ class Captioner(Network):
     def generate(self, x, max_len=6):
         """Greedy captions (N, max_len), a NumPy int64 array as ``scratch``'s: digits, then -1 from the <end> on.
 
-        One ``nn.LSTM`` step per token, from h0 and <start>; each step feeds
+        One ``nn.LSTM`` step per token, from (h0, c0) and <start>; each step feeds
         back ``torch.argmax`` of the scores of the digits and <end>.
         """
         max_len = check_max_len(max_len)
-        h = self.encode(x)
+        h, c = self.encode(x)
         N = len(h)
-        c = torch.zeros_like(h)
         token = torch.full((N, 1), START, dtype=torch.int64)
         out = torch.full((N, max_len), CAPTION_PAD, dtype=torch.int64)
         done = torch.zeros(N, dtype=torch.bool)

@@ -6,13 +6,26 @@
 
 The network
 -----------
-Encoder (chapter-7 layers), picture -> the LSTM's initial hidden state h0 (N, H):
+Encoder (chapter-7 layers), picture -> the LSTM's initial state (h0, c0), each (N, H):
 
-    Conv1 3x3 pad 1 - Relu - Pool 2x2 - Conv2 3x3 pad 1 - Relu - Pool 2x2 - Affine - Tanh
-    (1, 28, 140) -> (C1, 28, 140) -> (C1, 14, 70) -> (C2, 14, 70) -> (C2, 7, 35) -> (H,)
+    Conv1 3x3 pad 1 - Relu - Pool 2x2 - Conv2 3x3 pad 1 - Relu - Pool 2x2 - Conv3 3x3 pad 1 - Relu - Pool 3x3 stride 2 pad 1
+    (1, 28, 140) -> (C1, 14, 70) -> (C2, 7, 35) -> (C3, 4, 18)
+    - Affine (F) - Relu -+- Affine_h - Tanh -> h0
+                         +- Affine_c        -> c0
 
-tanh keeps h0 in (-1, 1), the range of every later h = o * tanh(c); the cell
-state starts at c0 = 0. Decoder (the sequel's chapter-6 layers), teacher forcing:
+Three conv stages see a whole digit (the third's receptive field is 18 pixels
+wide, a digit's ink about 20); the last pool overlaps (3x3, stride 2, pad 1)
+because 7 x 35 does not halve. The hidden layer F (``encoder_size``) lets the
+encoder do what one affine map cannot: say which digit is the first, second,
+... of a row whose digits sit at random places. Its features give both halves
+of the LSTM's state: tanh keeps h0 in (-1, 1), the range of every later
+h = o * tanh(c); c0, the cell (the LSTM's memory), is unbounded like every c.
+With h0 alone from one affine map (and c0 = 0), the captioner learns far more
+slowly (docs/captioning.md). Backward: the gradients with respect to h0 and c0
+(``lstm.dh``, ``lstm.dc``) come back through their own affine layers and add
+up in the hidden layer, then run back through the encoder.
+
+Decoder (the sequel's chapter-6 layers), teacher forcing:
 
     tokens (N, T) - TimeEmbedding - TimeLSTM (from h0, c0) - TimeAffine - TimeSoftmaxWithLoss
                     (N, T, E)       (N, T, H)               (N, T, V)    mean over non-padding
@@ -37,13 +50,15 @@ never chosen), feed it back, until <end> or ``max_len`` tokens.
 Parameters (``params``; affine weights (out, in) like ``nn.Linear``, the LSTM's
 in ``nn.LSTM``'s layout, ``scratch.lstm``):
 
-    W1 (C1, C, 3, 3), b1; W2 (C2, C1, 3, 3), b2; W3 (H, C2 * 7 * 35), b3       the encoder
+    W1 (C1, C, 3, 3), b1; W2 (C2, C1, 3, 3), b2; W3 (C3, C2, 3, 3), b3;
+    W4 (F, C3 * 4 * 18), b4; W_h (H, F), b_h; W_c (H, F), b_c                 the encoder
     W_embed (V, E); weight_ih (4H, E), weight_hh (4H, H), bias_ih, bias_hh (4H,);
     W_out (V, H), b_out (V,)                                                  the decoder
 
-Initial draws, in this order from one generator: W1, W2, W3 with He's scale
-(``weight_init_std``, default 'he'), W_embed ~ N(0, 1) (``nn.Embedding``'s),
-weight_ih, weight_hh and W_out with Xavier's scale sqrt(1 / fan-in); biases 0.
+Initial draws, in this order from one generator: W1, W2, W3, W4 with He's scale
+(``weight_init_std``, default 'he'), W_h and W_c with Xavier's sqrt(1 / fan-in),
+W_embed ~ N(0, 1) (``nn.Embedding``'s), weight_ih, weight_hh and W_out with
+Xavier's scale; biases 0.
 """
 from collections import OrderedDict
 
@@ -137,25 +152,29 @@ def caption_scores(predicted, captions):
     return exact, token
 
 
+# The encoder's three poolings (size, stride, pad): 28 x 140 -> 14 x 70 -> 7 x 35 -> 4 x 18.
+POOLS = ((2, 2, 0), (2, 2, 0), (3, 2, 1))
+
+
 def encoder_shape(input_dim, channels, who="Captioner"):
-    """(C, H, W) after the two conv (3x3, pad 1) - pool (2x2) stages, checked to tile."""
+    """(C, H, W) after the three conv (3x3, pad 1) - pool (``POOLS``) stages; the 2x2 pools must tile."""
     C, height, width = check_input_dim(input_dim, who)
-    for _ in channels:
-        height, width = conv_output_size(height, 3, 1, 1), conv_output_size(width, 3, 1, 1)
-        if height < 2 or width < 2 or height % 2 or width % 2:
-            raise ValueError(f"{who}: input_dim {tuple(input_dim)} does not pool 2x2 twice: a {height}x{width} "
+    for size, stride, pad in POOLS:  # a 3x3 conv with pad 1 keeps the size
+        if size == stride and (height % size or width % size):
+            raise ValueError(f"{who}: input_dim {tuple(input_dim)} does not pool {size}x{size}: a {height}x{width} "
                              f"feature map (both sides must be even)")
-        height, width = conv_output_size(height, 2, 2, 0), conv_output_size(width, 2, 2, 0)
+        height, width = conv_output_size(height, size, stride, pad), conv_output_size(width, size, stride, pad)
     return channels[-1], height, width
 
 
-def check_captioner_args(channels, hidden_size, embed_size, who="Captioner"):
-    """Two positive channel counts and positive sizes; returns (channels, hidden_size, embed_size)."""
+def check_captioner_args(channels, encoder_size, hidden_size, embed_size, who="Captioner"):
+    """Three positive channel counts and positive sizes; returns (channels, encoder_size, hidden_size, embed_size)."""
     channels = tuple(channels)
-    if len(channels) != 2:
-        raise ValueError(f"{who}: channels must be two counts (C1, C2), got {channels!r}")
+    if len(channels) != 3:
+        raise ValueError(f"{who}: channels must be three counts (C1, C2, C3), got {channels!r}")
     channels = tuple(check_size(c, "channels", who) for c in channels)
-    return channels, check_size(hidden_size, "hidden_size", who), check_size(embed_size, "embed_size", who)
+    return (channels, check_size(encoder_size, "encoder_size", who), check_size(hidden_size, "hidden_size", who),
+            check_size(embed_size, "embed_size", who))
 
 
 def check_max_len(max_len, who="Captioner.generate"):
@@ -166,21 +185,24 @@ class Captioner(Network):
     """A CNN encoder gives an LSTM decoder its initial state; the decoder writes the caption
     (module docstring: layers, vocabulary, parameters)."""
 
-    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32), hidden_size=128, embed_size=16,
-                 weight_init_std="he", dtype="float32", seed=None, readable=False):
+    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32, 64), encoder_size=512, hidden_size=256,
+                 embed_size=16, weight_init_std="he", dtype="float32", seed=None, readable=False):
         self.readable = readable
-        channels, H, E = check_captioner_args(channels, hidden_size, embed_size)
-        C2, h2, w2 = encoder_shape(input_dim, channels)
-        C, V = input_dim[0], VOCAB_SIZE
+        channels, F, H, E = check_captioner_args(channels, encoder_size, hidden_size, embed_size)
+        C3, h3, w3 = encoder_shape(input_dim, channels)
+        (C, *_), (C1, C2, _), V = input_dim, channels, VOCAB_SIZE
         self.input_dim = tuple(int(n) for n in input_dim)
-        self.hidden_size, self.embed_size = H, E
+        self.encoder_size, self.hidden_size, self.embed_size = F, H, E
         self.dtype = dtype_of(dtype)
         rng = make_rng(seed)
         zeros = lambda n: np.zeros(n, dtype=self.dtype)  # noqa: E731
         self.params = {
-            "W1": self._init_weight((channels[0], C, 3, 3), weight_init_std, rng), "b1": zeros(channels[0]),
-            "W2": self._init_weight((C2, channels[0], 3, 3), weight_init_std, rng), "b2": zeros(C2),
-            "W3": self._init_weight((H, C2 * h2 * w2), weight_init_std, rng), "b3": zeros(H),
+            "W1": self._init_weight((C1, C, 3, 3), weight_init_std, rng), "b1": zeros(C1),
+            "W2": self._init_weight((C2, C1, 3, 3), weight_init_std, rng), "b2": zeros(C2),
+            "W3": self._init_weight((C3, C2, 3, 3), weight_init_std, rng), "b3": zeros(C3),
+            "W4": self._init_weight((F, C3 * h3 * w3), weight_init_std, rng), "b4": zeros(F),
+            "W_h": self._init_weight((H, F), "xavier", rng), "b_h": zeros(H),
+            "W_c": self._init_weight((H, F), "xavier", rng), "b_c": zeros(H),
             "W_embed": self._init_weight((V, E), 1.0, rng),
             "weight_ih": self._init_weight((4 * H, E), "xavier", rng),
             "weight_hh": self._init_weight((4 * H, H), "xavier", rng),
@@ -188,31 +210,31 @@ class Captioner(Network):
             "W_out": self._init_weight((V, H), "xavier", rng), "b_out": zeros(V),
         }
         p = self.params
-        self.layers = OrderedDict()  # the encoder
-        self.layers["Conv1"] = self._convolution(p["W1"], p["b1"], 1, 1)
+        self.layers = OrderedDict()  # the encoder, up to its hidden layer
+        for i, (size, stride, pad) in enumerate(POOLS, start=1):
+            self.layers[f"Conv{i}"] = self._convolution(p[f"W{i}"], p[f"b{i}"], 1, 1)
+            self.layers[f"Relu{i}"] = Relu()
+            self.layers[f"Pool{i}"] = self._pooling(size, size, stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
-        self.layers["Relu1"] = Relu()
-        self.layers["Pool1"] = self._pooling(2, 2, 2, 0)
-        self.layers["Conv2"] = self._convolution(p["W2"], p["b2"], 1, 1)
-        self.layers["Relu2"] = Relu()
-        self.layers["Pool2"] = self._pooling(2, 2, 2, 0)
-        self.layers["Affine"] = self._affine(p["W3"], p["b3"])
-        self.layers["Tanh"] = Tanh()
+        self.layers["Affine4"] = self._affine(p["W4"], p["b4"])
+        self.layers["Relu4"] = Relu()
+        self.affine_h, self.tanh_h = self._affine(p["W_h"], p["b_h"]), Tanh()  # hidden layer -> h0
+        self.affine_c = self._affine(p["W_c"], p["b_c"])                      # hidden layer -> c0
         self.embed = TimeEmbedding(p["W_embed"])  # the decoder
         self.lstm = TimeLSTM(p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
         self.output = TimeAffine(p["W_out"], p["b_out"])
         self.last_layer = TimeSoftmaxWithLoss(ignore_index=PAD_TOKEN)
 
     def encode(self, x):
-        """Pictures (N, *input_dim) -> the LSTM's initial hidden state h0 (N, H)."""
+        """Pictures (N, *input_dim) -> the LSTM's initial state (h0, c0), each (N, H)."""
         x = self._as_images(x)
         for layer in self.layers.values():
             x = layer.forward(x)
-        return x
+        return self.tanh_h.forward(self.affine_h.forward(x)), self.affine_c.forward(x)
 
     def predict(self, x, inputs):
         """Scores (N, T, V) of the next token after each of the input tokens (N, T), teacher forcing."""
-        self.lstm.set_state(self.encode(x))
+        self.lstm.set_state(*self.encode(x))
         return self.output.forward(self.lstm.forward(self.embed.forward(inputs)))
 
     def loss(self, x, captions):
@@ -226,34 +248,35 @@ class Captioner(Network):
         """Backpropagation; the loss of the forward pass is kept as ``last_loss``.
 
         Decoder first (loss - TimeAffine - TimeLSTM - TimeEmbedding), then the
-        gradient with respect to the LSTM's initial state (``lstm.dh``) runs
-        back through the encoder.
+        gradients with respect to the LSTM's initial state (``lstm.dh``,
+        ``lstm.dc``) come back through their affine layers, add up in the
+        encoder's hidden layer and run back through the encoder.
         """
         self.last_loss = self.loss(x, captions)
         dout = self.output.backward(self.last_layer.backward(1))
         self.embed.backward(self.lstm.backward(dout))
-        dout = self.lstm.dh
+        dout = self.affine_h.backward(self.tanh_h.backward(self.lstm.dh)) + self.affine_c.backward(self.lstm.dc)
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
         L = self.layers
         return {"W1": L["Conv1"].dW, "b1": L["Conv1"].db, "W2": L["Conv2"].dW, "b2": L["Conv2"].db,
-                "W3": L["Affine"].dW, "b3": L["Affine"].db, "W_embed": self.embed.dW,
-                "weight_ih": self.lstm.dweight_ih, "weight_hh": self.lstm.dweight_hh,
+                "W3": L["Conv3"].dW, "b3": L["Conv3"].db, "W4": L["Affine4"].dW, "b4": L["Affine4"].db,
+                "W_h": self.affine_h.dW, "b_h": self.affine_h.db, "W_c": self.affine_c.dW, "b_c": self.affine_c.db,
+                "W_embed": self.embed.dW, "weight_ih": self.lstm.dweight_ih, "weight_hh": self.lstm.dweight_hh,
                 "bias_ih": self.lstm.dbias_ih, "bias_hh": self.lstm.dbias_hh,
                 "W_out": self.output.dW, "b_out": self.output.db}
 
     def generate(self, x, max_len=6):
         """Greedy captions (N, max_len) int64: digits, then -1 from the <end> on (the <end> not written).
 
-        One LSTM step per token, from h0 and <start>; each step feeds back its
+        One LSTM step per token, from (h0, c0) and <start>; each step feeds back its
         highest-scoring token among the digits and <end> (the first of equal
         scores, as ``argmax``). A row without <end> after ``max_len`` tokens
         keeps them all.
         """
         max_len = check_max_len(max_len)
-        h = self.encode(x)
+        h, c = self.encode(x)
         N = len(h)
-        c = np.zeros_like(h)
         token = np.full((N, 1), START, dtype=np.int64)
         out = np.full((N, max_len), CAPTION_PAD, dtype=np.int64)
         done = np.zeros(N, dtype=bool)

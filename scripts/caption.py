@@ -22,7 +22,8 @@ import time
 
 from toolkit import backends, captioning, cli, data, figures, paths, progress, training
 
-DEFAULTS = {"input_dim": [1, 28, 140], "channels": [16, 32], "hidden_size": 128, "embed_size": 16}
+DEFAULTS = {"input_dim": [1, 28, 140], "channels": [16, 32, 64], "encoder_size": 512, "hidden_size": 256,
+            "embed_size": 16}
 
 
 def parse_args(argv=None):
@@ -41,7 +42,10 @@ def parse_args(argv=None):
                        help="--lr-decay-at's factor (default 0.1)")
     train.add_argument("--hidden-size", type=cli.positive_int, default=DEFAULTS["hidden_size"])
     train.add_argument("--embed-size", type=cli.positive_int, default=DEFAULTS["embed_size"])
-    train.add_argument("--channels", type=cli.positive_int, nargs=2, default=DEFAULTS["channels"])
+    train.add_argument("--channels", type=cli.positive_int, nargs=3, default=DEFAULTS["channels"],
+                       help="the encoder's three conv layers (default 16 32 64)")
+    train.add_argument("--encoder-size", type=cli.positive_int, default=DEFAULTS["encoder_size"],
+                       help="the encoder's hidden layer, which gives the LSTM its initial state (default 512)")
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--train-size", type=cli.positive_int, default=60000)
     train.add_argument("--test-size", type=cli.positive_int, default=10000)
@@ -53,7 +57,7 @@ def parse_args(argv=None):
     train.add_argument("--seed", type=cli.non_negative_int, default=0,
                        help="seeds the initial weights and the minibatch order (default 0)")
     train.add_argument("--init-weights", metavar="PATH", default=None,
-                       help="start from these weights (saved by caption.py, the same --channels, --hidden-size "
+                       help="start from these weights (saved by caption.py, the same --channels, --encoder-size, --hidden-size "
                             "and --embed-size), e.g. to train on with a smaller --lr; Adam's state starts afresh")
     train.add_argument("--readable", action="store_true", help="scratch backend: the readable conv layers")
     train.add_argument("--save", metavar="PATH", default=None,
@@ -112,7 +116,8 @@ def run_train(args):
     from scratch import serialization
 
     config = {"model": "captioner", "input_dim": DEFAULTS["input_dim"], "channels": list(args.channels),
-              "hidden_size": args.hidden_size, "embed_size": args.embed_size, "dtype": args.dtype}
+              "encoder_size": args.encoder_size, "hidden_size": args.hidden_size, "embed_size": args.embed_size,
+              "dtype": args.dtype}
     network = captioning.build_captioner(args.backend, config, args.seed, args.readable)
     if args.init_weights is not None:
         captioning.check_saved_captioner(args.init_weights, config)

@@ -84,7 +84,7 @@ def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
             np.testing.assert_allclose(after[name], saved[name], rtol=0, atol=1e-9, err_msg=name)
     other = run_script("caption.py", "train", "--init-weights", weights, "--hidden-size", "64", "--epochs", "1",
                        "--train-size", "64", "--save", tmp_path / "other.npz", "--no-plot", "--no-progress")
-    assert other.returncode != 0 and "holds a captioner of another shape: hidden_size 128 (not 64)" in other.stderr, \
+    assert other.returncode != 0 and "holds a captioner of another shape: hidden_size 256 (not 64)" in other.stderr, \
         other.stderr
     assert len(other.stderr.strip().splitlines()) == 1, other.stderr
 

@@ -8,7 +8,7 @@ gradients (no random masks); ResNet's batch norm uses batch statistics in both. 
 dropout 0.5, the plain module is handed scratch's masks to show its dropouts sit where scratch's
 do; and ``make`` builds the optimizer and learning rate that benchmark.py trains with.
 
-The captioner (benchmark.py's shape: channels 16, 32, hidden size 256): from the same weights, on
+The captioner (benchmark.py's shape: channels 16, 32, 64, encoder 512, hidden size 256): from the same weights, on
 random pictures and captions of every length 1..5 padded with -1, ``caption_train_step`` has
 scratch's loss and every gradient, and the greedy captions of both are the same.
 """
@@ -19,6 +19,7 @@ from parameterized import parameterized
 
 import scratch
 from conftest import assert_close, to_numpy
+from scratch.captioner import END
 from toolkit import benchmark
 from toolkit import plain_torch as plain
 
@@ -155,8 +156,9 @@ def test_captioner_greedy_captions_agree():
     """Larger recurrent and output weights, so that the captions differ from picture to picture and
     stop at every length (0: <end> first; 6: max_len without <end>)."""
     network, module, _ = twins("captioner")
-    for name, factor in (("W3", 3.0), ("weight_hh", 5.0), ("W_out", 5.0)):
+    for name, factor in (("W_h", 5.0), ("W_c", 20.0), ("weight_hh", 5.0), ("W_out", 5.0)):
         network.params[name] *= factor  # in place: the layers share the arrays
+    network.params["b_out"][END] += 4.25  # and <end> more likely: captions of every length 0..6
     plain.load_from_scratch(module, network.params)
     x = np.random.default_rng(4).random((32, 1, 28, 140))
     captions = network.generate(x)

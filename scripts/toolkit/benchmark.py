@@ -78,7 +78,7 @@ class Captioning:
     optimizer: pictures (N, 1, 28, 140), captions of 1 to 5 digits padded with -1; inference is greedy
     captioning, scored by the exact-caption accuracy (``Captioner.accuracy``)."""
 
-    shape = {"channels": (16, 32), "hidden_size": 256, "embed_size": 16}
+    shape = {"channels": (16, 32, 64), "encoder_size": 512, "hidden_size": 256, "embed_size": 16}
     optimizer, lr, slow = "Adam", 0.001, True
 
     def build(self, backend, dtype, seed, readable):

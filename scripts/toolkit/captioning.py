@@ -16,7 +16,7 @@ __all__ = ["CONFIG_KEYS", "captioner_module", "build_captioner", "check_saved_ca
            "caption_text", "draw_captions"]
 
 # What a weights file's configuration holds (besides "model": "captioner").
-CONFIG_KEYS = ("input_dim", "channels", "hidden_size", "embed_size", "dtype")
+CONFIG_KEYS = ("input_dim", "channels", "encoder_size", "hidden_size", "embed_size", "dtype")
 
 
 def captioner_module(backend):

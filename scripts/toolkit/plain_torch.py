@@ -316,16 +316,22 @@ class GoogLeNet(nn.Module):
 
 
 class Captioner(nn.Module):
-    """Image captioning (8.4): conv 3x3 pad 1 - relu - max pool 2x2 (twice), affine - tanh gives the
-    LSTM its initial hidden state h0 (c0 = 0); embedding - LSTM - affine scores the next token
-    (``scratch.captioner``'s docstring: the vocabulary, teacher forcing, greedy decoding)."""
+    """Image captioning (8.4): conv 3x3 pad 1 - relu - max pool (2x2, 2x2, then 3x3 stride 2 pad 1) three
+    times, affine - relu, then affine - tanh gives the LSTM its initial hidden state h0 and another affine
+    its cell state c0; embedding - LSTM - affine scores the next token (``scratch.captioner``'s docstring:
+    the vocabulary, teacher forcing, greedy decoding)."""
 
-    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32), hidden_size=128, embed_size=16):
+    def __init__(self, input_dim=(1, 28, 140), channels=(16, 32, 64), encoder_size=512, hidden_size=256,
+                 embed_size=16):
         super().__init__()
         C, height, width = input_dim
         self.conv1 = nn.Conv2d(C, channels[0], 3, padding=1)
         self.conv2 = nn.Conv2d(channels[0], channels[1], 3, padding=1)
-        self.fc = nn.Linear(channels[1] * (height // 4) * (width // 4), hidden_size)
+        self.conv3 = nn.Conv2d(channels[1], channels[2], 3, padding=1)
+        pooled = channels[2] * ((height // 4 + 1) // 2) * ((width // 4 + 1) // 2)  # 28 x 140 -> 4 x 18
+        self.fc = nn.Linear(pooled, encoder_size)
+        self.to_h = nn.Linear(encoder_size, hidden_size)
+        self.to_c = nn.Linear(encoder_size, hidden_size)
         self.embed = nn.Embedding(VOCAB_SIZE, embed_size)
         self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
         self.out = nn.Linear(hidden_size, VOCAB_SIZE)
@@ -334,8 +340,9 @@ class Captioner(nn.Module):
         """Pictures (N, C, H, W) -> the LSTM's initial state (h0, c0), each (1, N, hidden_size)."""
         x = F.max_pool2d(F.relu(self.conv1(images)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        h0 = torch.tanh(self.fc(x.flatten(1)))[None]
-        return h0, torch.zeros_like(h0)
+        x = F.max_pool2d(F.relu(self.conv3(x)), 3, stride=2, padding=1)
+        x = F.relu(self.fc(x.flatten(1)))
+        return torch.tanh(self.to_h(x))[None], self.to_c(x)[None]
 
     def forward(self, images, inputs):
         """Scores (N, T, V) of the next token after each input token (N, T): teacher forcing."""
@@ -362,7 +369,9 @@ class Captioner(nn.Module):
 
     def scratch_names(self):
         return {"W1": self.conv1.weight, "b1": self.conv1.bias, "W2": self.conv2.weight, "b2": self.conv2.bias,
-                "W3": self.fc.weight, "b3": self.fc.bias, "W_embed": self.embed.weight,
+                "W3": self.conv3.weight, "b3": self.conv3.bias, "W4": self.fc.weight, "b4": self.fc.bias,
+                "W_h": self.to_h.weight, "b_h": self.to_h.bias, "W_c": self.to_c.weight, "b_c": self.to_c.bias,
+                "W_embed": self.embed.weight,
                 "weight_ih": self.lstm.weight_ih_l0, "weight_hh": self.lstm.weight_hh_l0,
                 "bias_ih": self.lstm.bias_ih_l0, "bias_hh": self.lstm.bias_hh_l0,
                 "W_out": self.out.weight, "b_out": self.out.bias}
@@ -378,7 +387,7 @@ NETWORKS = {"two_layer": TwoLayerNet, "simple_convnet": SimpleConvNet, "deep_con
 def make(model_name, dtype, **options):
     """(module, optimizer) for one of benchmark.py's networks, in ``dtype`` ('float32', np.float64,
     torch.float32, ...). ``options`` go to the module's constructor (e.g. ``dropout_ratio=0``) over
-    the benchmarked shape (the captioner's ``hidden_size=256``, ``benchmark.Captioning.shape``)."""
+    the benchmarked shape (the captioner's: ``benchmark.Captioning.shape``)."""
     task = TASKS[model_name]
     if not isinstance(dtype, torch.dtype):
         dtype = getattr(torch, np.dtype(dtype).name)
