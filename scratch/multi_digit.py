@@ -233,11 +233,12 @@ def _integer(value, name):
     return int(value)
 
 
-def check_digit_set(images, labels):
+def check_digit_set(images, labels, who="make_multi_digit"):
     """``images`` as (M, H, W) (uint8 or float, a view, not a copy) and ``labels`` as (M,) int64; one-line errors.
 
     Accepted images: (M, H, W), (M, 1, H, W) or flat (M, 784) (MNIST's 28 x 28); uint8 or
-    float in [0, 1]. Labels: (M,) integers 0..9, as many as the images.
+    float in [0, 1]. Labels: (M,) integers 0..9, as many as the images. ``who`` begins the
+    errors (the generator that called: ``scratch.scenes`` passes "make_scenes").
     """
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim == 2 and images.shape[1] == 28 * 28:
@@ -245,22 +246,22 @@ def check_digit_set(images, labels):
     elif images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3 or min(images.shape) < 1:
-        raise ValueError(f"make_multi_digit: images must be (M, H, W), (M, 1, H, W) or (M, 784) with M >= 1, "
+        raise ValueError(f"{who}: images must be (M, H, W), (M, 1, H, W) or (M, 784) with M >= 1, "
                          f"got shape {images.shape}")
     if images.dtype != np.uint8:
         if images.dtype.kind != "f":
-            raise TypeError(f"make_multi_digit: images must be uint8 (0..255) or float in [0, 1], "
+            raise TypeError(f"{who}: images must be uint8 (0..255) or float in [0, 1], "
                             f"got dtype {images.dtype}")
         if not (images.min() >= 0 and images.max() <= 1):  # also False for NaN
-            raise ValueError(f"make_multi_digit: float images must lie in [0, 1], got range "
+            raise ValueError(f"{who}: float images must lie in [0, 1], got range "
                              f"[{images.min()}, {images.max()}]")
     if labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"make_multi_digit: labels must be (M,) with one label per image, got labels of shape "
+        raise ValueError(f"{who}: labels must be (M,) with one label per image, got labels of shape "
                          f"{labels.shape} for {len(images)} images")
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"make_multi_digit: labels must be integers 0..9, got dtype {labels.dtype}")
+        raise TypeError(f"{who}: labels must be integers 0..9, got dtype {labels.dtype}")
     if labels.min() < 0 or labels.max() > 9:
-        raise ValueError(f"make_multi_digit: labels must be digits 0..9, got range [{labels.min()}, {labels.max()}]")
+        raise ValueError(f"{who}: labels must be digits 0..9, got range [{labels.min()}, {labels.max()}]")
     return images, labels.astype(np.int64)
 
 
