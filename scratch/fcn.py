@@ -62,9 +62,12 @@ Parameters (``params``; convolution weights (FN, C, FH, FW), Up2's
     W1 (C1, C, 3, 3), b1; W2 (C2, C1, 3, 3), b2; W3 (C3, C2, 3, 3), b3; W4 (C3, C3, 3, 3), b4
     W_score (K, C3, 1, 1), b_score (K,); W_skip (K, C2, 1, 1), b_skip (K,); W_up2 (K, K, 4, 4)
 
-Speed (NumPy, float32, fast layers, one thread of a shared 2-core machine):
-one training step (``gradient``) on a batch of 32 scenes of 64x64 takes
-about 0.13 s (median of 20; the forward pass alone about 0.04 s).
+Speed (NumPy, float32, one BLAS thread on a 2-core machine shared with
+other trainings, load 2.7 to 3.8): one training step (``gradient``) on a
+batch of 32 scenes of 64x64 takes 0.10 to 0.16 s (median of 20 steps; the
+forward pass alone 0.03 to 0.05 s). With Up4 as an 8x8 ``Deconvolution`` it
+took 0.30 s, two thirds of it in Up4's im2col/col2im; with ``readable=True``
+(the readable convolution and pooling) about 0.4 s.
 """
 from collections import OrderedDict
 
