@@ -64,7 +64,7 @@ class BilinearUpsampling:
 
 
 class FCN(Network):
-    """FCN-16s in miniature (``scratch.fcn``'s docstring: the diagram with shapes, the initialisation,
+    """FCN-16s in miniature (``scratch.fcn.FCN``'s docstring: the diagram with shapes, the initialisation,
     the backward through the sum and the upsampling)."""
 
     def __init__(self, input_dim=(1, 64, 64), channels=(16, 32, 64), num_classes=11, weight_init_std="he",

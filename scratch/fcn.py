@@ -12,44 +12,7 @@ learnt upsampling ("deconvolution") brings the scores back to the picture's
 size, where a skip connection adds the scores of a finer, earlier map so
 that the coarse "what" gets the finer "where". (The book's figure 8-19.)
 
-The network (``channels`` = (C1, C2, C3), K = ``num_classes``; shapes for the defaults 16, 32, 64 and 11):
-
-    images (N, 1, 64, 64)
-    Conv1 3x3 pad 1 - Relu - Pool 2x2      (N, 16, 32, 32)
-    Conv2 3x3 pad 1 - Relu - Pool 2x2      (N, 32, 16, 16)  --- pool2 -------------------+
-    Conv3 3x3 pad 1 - Relu - Pool 2x2      (N, 64,  8,  8)                               |
-    Conv4 3x3 pad 1 - Relu                 (N, 64,  8,  8)                               |
-    Score 1x1                              (N, 11,  8,  8)   the coarse class scores     |
-    Up2   Deconvolution 4x4, stride 2, pad 1  (N, 11, 16, 16)          Skip 1x1 (N, 11, 16, 16)
-    Fuse  Up2 + Skip                       (N, 11, 16, 16)  <-------------------------------+
-    Up4   bilinear x4: Deconvolution 8x8, stride 4, pad 2, fixed (N, 11, 64, 64)
-    PixelSoftmaxWithLoss against the masks (N, 64, 64)
-
-The receptive field of a coarse score is 38x38 pixels, enough to see a whole
-digit. Up2 and Up4 start as bilinear interpolation (``bilinear_kernel``, each
-class upsampled on its own). As in FCN, Up2 is learnt from there and Up4
-stays fixed (FCN: "the final upsampling is fixed to bilinear"): it is a
-constant of the network, not a parameter, and not saved. A fixed bilinear
-kernel is separable, so Up4 is computed as ``BilinearUpsampling``, two small
-matrix products per channel giving the Deconvolution's numbers (tested) at a
-fraction of its im2col cost (the 8x8 Deconvolution took half of a training
-step's time). Neither
-upsampling has a bias (FCN's have none; the score layers' biases do that
-job). The score layers Score and Skip start at zero (FCN's initialisation:
-random ones "yielded neither better performance nor faster convergence"), so
-an untrained network scores every class 0 everywhere, loss ln K; the
-convolutions are drawn with ``weight_init_std`` (He's by default).
-
-Backpropagation through the two new joints:
-
-* the upsampling: Deconvolution's backward is a plain convolution of dout
-  with the same kernel (``scratch.deconvolution``), so Up4 hands Fuse the
-  64x64 gradient gathered back to 16x16 (nothing to learn there), and Up2
-  hands Score the 16x16 gradient gathered to 8x8 and keeps its own dW;
-* the sum: out = up2 + skip passes dout unchanged to both branches
-  (``Residual``'s backward), and where the branches split (pool2 feeds both
-  Conv3 and Skip) the two gradients that come back are added, dpool2 =
-  dConv3 + dSkip, before the gradient goes on into Pool2, Conv2, ...
+The network's layers, shapes, initialisation and backward: ``FCN``'s docstring.
 
 The loss is ``PixelSoftmaxWithLoss``: the mean cross-entropy over the
 pixels. Mask labels are the classes 0..K-1 (for digit scenes: the digits
@@ -66,7 +29,7 @@ Speed (NumPy, float32, one BLAS thread on a 2-core machine shared with
 other trainings, load 2.7 to 3.8): one training step (``gradient``) on a
 batch of 32 scenes of 64x64 takes 0.10 to 0.16 s (median of 20 steps; the
 forward pass alone 0.03 to 0.05 s). With Up4 as an 8x8 ``Deconvolution`` it
-took 0.30 s, two thirds of it in Up4's im2col/col2im; with ``readable=True``
+took 0.30 s, about half of it in Up4's im2col/col2im; with ``readable=True``
 (the readable convolution and pooling) about 0.4 s.
 """
 from collections import OrderedDict
@@ -205,8 +168,48 @@ class BilinearUpsampling:
 
 class FCN(Network):
     """FCN-16s in miniature: conv-relu-pool encoder, 1x1 class scores, x2 learnt upsampling plus a
-    skip from pool2, x4 fixed bilinear upsampling, per-pixel softmax loss (module docstring:
-    the diagram with shapes, the initialisation, the backward through the sum and the upsampling)."""
+    skip from pool2, x4 fixed bilinear upsampling, per-pixel softmax loss.
+
+    The network (``channels`` = (C1, C2, C3), K = ``num_classes``; shapes for the defaults 16, 32, 64 and 11):
+
+        images                                    (N,  1, 64, 64)
+        Conv1 3x3 pad 1 - Relu - Pool 2x2         (N, 16, 32, 32)
+        Conv2 3x3 pad 1 - Relu - Pool 2x2         (N, 32, 16, 16) --- pool2 ----+
+        Conv3 3x3 pad 1 - Relu - Pool 2x2         (N, 64,  8,  8)               |
+        Conv4 3x3 pad 1 - Relu                    (N, 64,  8,  8)               |
+        Score 1x1: the coarse class scores        (N, 11,  8,  8)               |
+        Up2   Deconvolution 4x4, stride 2, pad 1  (N, 11, 16, 16)           Skip 1x1
+        Fuse  Up2 + Skip                          (N, 11, 16, 16) <-- (N, 11, 16, 16)
+        Up4   bilinear x4, fixed (Deconvolution   (N, 11, 64, 64)
+              8x8, stride 4, pad 2)
+        PixelSoftmaxWithLoss against the masks    (N, 64, 64)
+
+    The receptive field of a coarse score is 38x38 pixels, enough to see a
+    whole digit. Up2 and Up4 start as bilinear interpolation
+    (``bilinear_kernel``, each class upsampled on its own). As in FCN, Up2 is
+    learnt from there and Up4 stays fixed (FCN: "the final upsampling is fixed
+    to bilinear"): a constant of the network, not a parameter, not saved. A
+    fixed bilinear kernel is separable, so Up4 is computed by
+    ``BilinearUpsampling``, two small matrix products per channel that give the
+    Deconvolution's numbers (tested) at a fraction of its im2col cost (the 8x8
+    Deconvolution took half of a training step's time). Neither upsampling
+    has a bias (FCN's have none; the score layers' biases do that job). The
+    score layers Score and Skip start at zero (FCN's initialisation: random
+    ones "yielded neither better performance nor faster convergence"), so an
+    untrained network scores every class 0 everywhere, loss ln K; the
+    convolutions are drawn with ``weight_init_std`` (He's by default).
+
+    Backpropagation through the two new joints:
+
+    * the upsampling: Deconvolution's backward is a plain convolution of dout
+      with the same kernel (``scratch.deconvolution``), so Up4 hands Fuse the
+      64x64 gradient gathered back to 16x16 (nothing to learn there), and Up2
+      hands Score the 16x16 gradient gathered to 8x8 and keeps its own dW;
+    * the sum: out = up2 + skip passes dout unchanged to both branches
+      (``Residual``'s backward), and where the branches split (pool2 feeds both
+      Conv3 and Skip) the two gradients that come back are added, dpool2 =
+      dConv3 + dSkip, before the gradient goes on into Pool2, Conv2, ...
+    """
 
     def __init__(self, input_dim=(1, 64, 64), channels=(16, 32, 64), num_classes=11, weight_init_std="he",
                  dtype="float32", seed=None, readable=False):
