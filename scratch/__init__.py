@@ -42,8 +42,11 @@ from . import pixel_loss
 from . import roi_pooling
 from . import boxes
 from . import detection_metrics
+from . import scenes
+from . import fcn
+from . import segmentation_metrics
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics, scenes, fcn, segmentation_metrics)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -84,6 +87,9 @@ from .pixel_loss import *  # noqa: E402,F401,F403
 from .roi_pooling import *  # noqa: E402,F401,F403
 from .boxes import *  # noqa: E402,F401,F403
 from .detection_metrics import *  # noqa: E402,F401,F403
+from .scenes import *  # noqa: E402,F401,F403
+from .fcn import *  # noqa: E402,F401,F403
+from .segmentation_metrics import *  # noqa: E402,F401,F403
 
 BACKEND = "numpy"
 

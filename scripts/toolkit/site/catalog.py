@@ -215,6 +215,10 @@ CATALOG = (
        ["boxes.BoxCoder[encode]"]),
     _c("decode_boxes", "8.4", "R-CNN's deltas applied to proposals, clamped at log(1000/16) (BoxCoder)", "detection",
        ["boxes.BoxCoder[decode]"]),
+    _c("FCN", "8.4", "Semantic segmentation, FCN-16s style: 1x1 scores, learnt x2 deconvolution + pool2 skip, "
+       "bilinear x4", "network", ["fcn.Forward", "fcn.Segment", "fcn.TrainingRun"]),
+    _c("BilinearUpsampling", "8.4", "FCN's fixed bilinear upsampling, separable (F.conv_transpose2d by "
+       "bilinear_kernel)", "layer", ["fcn.BilinearUpsampling"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -245,6 +249,17 @@ NOT_COMPONENTS = {
     "average_precisions": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
     "mean_average_precision": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
     "mean_average_precision_50_95": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "confusion_matrix": "segmentation metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "pixel_accuracy": "segmentation metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "per_class_iou": "segmentation metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "mean_iou": "segmentation metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "segmentation_scores": "segmentation metric (counting, no arithmetic to compare): reference reuses scratch's own",
+    "make_scenes": "data generator (2-D scenes of 1 to 4 MNIST digits with boxes and per-pixel masks): reference "
+                   "reuses scratch's own, so both backends train on the same scenes",
+    "load_scenes": "data generator: make_scenes on one MNIST split, loaded",
+    "MultiDigitScenes": "the scene generator's result (images, masks, boxes, labels, counts, sources, scales)",
+    "ground_truth": "helper of the detection metric: each scene's boxes and labels without padding (no arithmetic "
+                    "to compare)",
 }
 
 
