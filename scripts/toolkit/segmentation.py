@@ -96,7 +96,7 @@ def iou_table(scores):
 
 def draw_segmentations(path, images, masks, predicted, indices, title):
     """One row per scene: the image, the true mask, the predicted mask (both coloured by class, ``PALETTE``)
-    and the wrong pixels (in red on the scene, their count above), with a legend of the classes."""
+    and the wrong pixels (in red on the scene in light gray, their count below), with a legend of the classes."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -120,16 +120,15 @@ def draw_segmentations(path, images, masks, predicted, indices, title):
         ax_row[0].imshow(image, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
         ax_row[1].imshow(masks[row], cmap=classes, vmin=-0.5, vmax=len(PALETTE) - 0.5, interpolation="nearest")
         ax_row[2].imshow(predicted[row], cmap=classes, vmin=-0.5, vmax=len(PALETTE) - 0.5, interpolation="nearest")
-        errors = np.ones((*image.shape, 3)) - 0.25 * image[..., None]  # the scene, light
+        errors = np.ones((*image.shape, 3)) - 0.4 * image[..., None]  # the scene, light
         errors[wrong] = [int(WRONG_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5)]
         ax_row[3].imshow(errors, interpolation="nearest")
         ax_row[0].set_ylabel(f"#{indices[row]}", fontsize=9)
-        for ax, label in zip(ax_row, ("scene", "true mask", "predicted mask",
-                                      f"wrong pixels: {int(wrong.sum())}")):
-            ax.set_title(label, fontsize=9, color="tab:red" if label.startswith("wrong") and wrong.any() else "black")
+        ax_row[3].set_xlabel(f"{int(wrong.sum())} wrong", fontsize=9, color="tab:red" if wrong.any() else "black")
+    for ax, label in zip(axes[0], ("scene", "true mask", "predicted mask", "wrong pixels (red)")):
+        ax.set_title(label, fontsize=10)
     handles = [Patch(facecolor=colour, edgecolor="gray", label=name) for name, colour in zip(CLASS_NAMES, PALETTE)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False,
                handlelength=1.2, columnspacing=0.8)
     fig.suptitle(title)
-    fig.get_layout_engine().set(rect=(0, 0.6 / fig.get_figheight(), 1, 1))  # room for the legend below
     figures.save_png(fig, path)
