@@ -96,7 +96,8 @@ def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
         for name in ("W1", "W_score", "W_skip", "W_up2"):
             np.testing.assert_allclose(after[name], saved[name], rtol=0, atol=1e-9, err_msg=name)
     other = run_script("segment.py", "train", "--init-weights", weights, "--channels", "8", "16", "32", "--epochs", "1",
-                       "--train-size", "16", "--batch-size", "8", "--save", tmp_path / "other.npz", "--no-plot", "--no-progress")
+                       "--train-size", "16", "--batch-size", "8", "--save", tmp_path / "other.npz", "--no-plot",
+                       "--no-progress")
     assert other.returncode != 0 and "holds an FCN of another shape: channels [16, 32, 64] (not [8, 16, 32])" \
         in other.stderr, other.stderr
     assert len(other.stderr.strip().splitlines()) == 1, other.stderr

@@ -13,7 +13,7 @@ import numpy as np
 from . import backends
 
 __all__ = ["CONFIG_KEYS", "CLASS_NAMES", "PALETTE", "fcn_module", "build_fcn", "check_saved_fcn", "load_scenes",
-           "evaluate", "predict", "iou_table", "draw_segmentations"]
+           "evaluate", "predict", "iou_table", "plot_curves", "draw_segmentations"]
 
 # What a weights file's configuration holds (besides "model": "fcn").
 CONFIG_KEYS = ("input_dim", "channels", "num_classes", "dtype")
@@ -92,6 +92,27 @@ def iou_table(scores):
         value = "   n/a" if np.isnan(iou) else f"{iou:6.4f}"
         lines.append(f"{name:>10s}  {value}  {100 * count / total:6.2f}%")
     return lines
+
+
+def plot_curves(path, losses, epochs, train_iou, test_iou, title):
+    """Loss per step (left) and mean IoU per epoch (right): ``training.plot_curves`` with the right axis
+    named for what it shows."""
+    from . import figures
+
+    fig = figures.new_figure(layout="tight", figsize=(10, 4))
+    ax_loss, ax_iou = fig.subplots(1, 2)
+    ax_loss.plot(np.arange(1, len(losses) + 1), losses, linewidth=0.6)
+    ax_loss.set_xlabel("iteration")
+    ax_loss.set_ylabel("loss")
+    ax_loss.set_title("training loss (minibatch, mean over pixels)")
+    ax_iou.plot(epochs, train_iou, marker="o", label="train")
+    ax_iou.plot(epochs, test_iou, marker="s", linestyle="--", label="test")
+    ax_iou.set_xlabel("epochs")
+    ax_iou.set_ylabel("mean IoU")
+    ax_iou.set_ylim(0, 1.0)
+    ax_iou.legend(loc="upper left")
+    fig.suptitle(title)
+    figures.save_png(fig, path)
 
 
 def draw_segmentations(path, images, masks, predicted, indices, title):
