@@ -273,11 +273,11 @@ class TestWarp(unittest.TestCase):
         np.testing.assert_allclose(padded[0, 0], image[0, 0, 1:29, 7:35], rtol=1e-14)
 
     def test_outside_the_canvas_is_black(self):
-        """A box over the corner sees zeros beyond the canvas: the same as on a canvas padded with zeros."""
+        """Boxes over the corners see zeros beyond the canvas: the same as on a canvas padded with zeros."""
         image = np.random.default_rng(2).random((1, 1, 16, 16))
         big = np.zeros((1, 1, 24, 24))
         big[0, 0, 4:20, 4:20] = image[0, 0]
-        box = np.array([[-3.0, -2.5, 6.0, 7.0]])
+        box = np.array([[-3.0, -2.5, 6.0, 7.0], [9.5, 11.0, 18.0, 19.25]])   # over the top-left, bottom-right
         np.testing.assert_allclose(S.warp(image, box, size=12), S.warp(big, box + 4, size=12), rtol=1e-13)
 
     def check_roi_align(self, dtype):
