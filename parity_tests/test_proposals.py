@@ -73,7 +73,7 @@ def contains(proposals, box):
 
 
 def fake_digits(m=30, seed=0):
-    """m fake 28x28 uint8 'digits': a dense random blob with a full-height stroke, labels 0..9 (fast, no MNIST needed)."""
+    """m fake 28x28 uint8 'digits' (a dense random blob with a full-height stroke) and labels 0..9: no MNIST needed."""
     rng = np.random.default_rng(seed)
     images = np.zeros((m, 28, 28), dtype=np.uint8)
     for i in range(m):

@@ -48,9 +48,13 @@ Why these pieces (measured on 500 test scenes, 1232 digits, ``load_scenes(500, s
 
 Measured (those 500 scenes): recall 0.998 at IoU >= 0.5 (2 digits of 1232
 missed), 0.985 at IoU >= 0.7, 0.847 at IoU >= 0.9, with 100 proposals per
-scene on average (19 to 395). Speed, on one core of a busy 2-core machine: ``propose``
-~700 scenes/s, ``warp`` of all their proposals ~400 scenes/s, both ~250-300
-scenes/s; ``proposal_set`` (labels too) ~100 scenes/s. The boxes are
+scene on average (19 to 395). Speed, on one core of a busy 2-core machine:
+``propose`` ~700 scenes/s, ``warp`` of all their proposals ~400 scenes/s,
+both ~250-300 scenes/s; ``proposal_set`` (labels too) ~100 scenes/s. On
+2000 test scenes (``load_scenes(2000, seed=1, train=False)``, 5012 digits):
+recall 0.998 / 0.982 / 0.850 at IoU 0.5 / 0.7 / 0.9, 102 proposals per scene
+(at most 771); on 2000 training scenes (seed 0, 4946 digits): 0.997 / 0.979 /
+0.842, 98 per scene. The recall at 0.5 bounds R-CNN's mAP@0.5. The boxes are
 integer pixel edges (as float64), inside the canvas by construction. There is
 no "grown, shrunk or shifted" copy of a window: tightened to the stroke, it
 would be the same box again; the regression targets of ``label_proposals``
@@ -399,7 +403,8 @@ def _check_ground_truth(gt_boxes, gt_labels, who):
         raise ValueError(f"{who}: gt_labels must be ({len(gt_boxes)},) integers, one per ground-truth box, got "
                          f"shape {gt_labels.shape}, dtype {gt_labels.dtype}")
     if gt_labels.size and (gt_labels.min() < 0 or gt_labels.max() >= BACKGROUND):
-        raise ValueError(f"{who}: gt_labels must be digits 0..{BACKGROUND - 1}, got {gt_labels.min()}..{gt_labels.max()}")
+        raise ValueError(f"{who}: gt_labels must be digits 0..{BACKGROUND - 1}, "
+                         f"got {gt_labels.min()}..{gt_labels.max()}")
     return gt_boxes, gt_labels.astype(np.int64)
 
 
