@@ -253,7 +253,7 @@ class TestBadInput(unittest.TestCase):
             labels = self.labels.copy()
             labels[4] = bad
             self.same_error("loss", self.x, self.rois, labels, self.targets,
-                            match=f"labels must lie in [0, 11) or be ignore = -1, got {bad}")
+                            match=f"labels must lie in [0, 11) or be ignore_label = -1, got {bad}")
         self.same_error("loss", self.x, self.rois, self.labels[:-1], self.targets,
                         match="labels of shape (17,) for 18 proposals")
         self.same_error("loss", self.x, self.rois, np.full(18, -1), self.targets, match="all 18 proposals are ignored")

@@ -132,7 +132,7 @@ def loss_by_hand(scores, deltas, labels, targets, box_weight=1.0, beta=1.0, std=
     """The multi-task loss written out in float64 for the counted and foreground rows, one by one."""
     total_cls, total_box, counted = 0.0, 0.0, 0
     for p, u in enumerate(labels):
-        if u == S.IGNORE:
+        if u == S.IGNORE_LABEL:
             continue
         counted += 1
         s = scores[p].astype(np.float64)
@@ -170,7 +170,7 @@ class TestDetectionLoss(unittest.TestCase):
         loss = S.DetectionLoss()
         base = loss.forward(scores, deltas, labels, targets)
         dscores, ddeltas = loss.backward()
-        ignored = labels == S.IGNORE
+        ignored = labels == S.IGNORE_LABEL
         self.assertTrue(np.all(dscores[ignored] == 0) and np.all(ddeltas[ignored] == 0))
         background = labels == K - 1
         self.assertTrue(np.all(ddeltas[background] == 0), "background proposals regress no box")
@@ -306,7 +306,7 @@ class TestBadInput(unittest.TestCase):
             labels = self.labels.copy()
             labels[4] = bad
             self.same_error("loss", self.x, labels, self.targets,
-                            match=f"labels must lie in [0, 11) or be ignore = -1, got {bad} (1 of 12 outside)")
+                            match=f"labels must lie in [0, 11) or be ignore_label = -1, got {bad} (1 of 12 outside)")
         self.same_error("gradient", self.x, self.labels.astype(np.float64), self.targets, match="integer labels")
         self.same_error("loss", self.x, self.labels[:5], self.targets, match="labels of shape (5,) for 12 proposals")
         self.same_error("loss", self.x, np.full(12, -1), self.targets, match="all 12 proposals are ignored")
@@ -317,7 +317,8 @@ class TestBadInput(unittest.TestCase):
                         match="box targets of shape (12, 3) for 12 proposals")
         targets = self.targets.copy()
         targets[0, 2] = np.inf
-        self.same_error("loss", self.x, self.labels, targets, match="box target 0 of a foreground proposal is not finite")
+        self.same_error("loss", self.x, self.labels, targets,
+                        match="box target 0 of a foreground proposal is not finite")
 
     def test_empty_batch_and_shapes(self):
         self.same_error("loss", self.x[:0], self.labels[:0], self.targets[:0], match="empty batch")

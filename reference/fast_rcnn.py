@@ -17,7 +17,7 @@ import torch
 
 from scratch.checks import check_count, check_size
 from scratch.fast_rcnn import STRIDE, check_scene_rois
-from scratch.rcnn import IGNORE, TARGET_STD, check_channels, check_detection_targets, check_trunk_input_dim
+from scratch.rcnn import IGNORE_LABEL, TARGET_STD, check_channels, check_detection_targets, check_trunk_input_dim
 from scratch.roi_pooling import check_roi_pooling_args
 from scratch.scenes import NUM_CLASSES
 
@@ -115,11 +115,11 @@ class FastRCNN(Network):
         return rois, scores, deltas
 
     def accuracy(self, x, rois, labels, batch_size=100):
-        """The share of counted rois (label != IGNORE) whose highest score (``torch.argmax``) is their label."""
+        """The share of counted rois (label != IGNORE_LABEL) whose highest score (``torch.argmax``) is their label."""
         rois, scores, _ = self._batches(x, rois, batch_size, "FastRCNN.accuracy")
         labels = check_detection_targets(to_numpy(labels), np.zeros((len(rois), 4)), len(rois), self.num_classes,
                                          "FastRCNN.accuracy")[0]
-        counted = labels != IGNORE
+        counted = labels != IGNORE_LABEL
         predicted = torch.argmax(scores, dim=1).numpy()
         return int(np.count_nonzero(predicted[counted] == labels[counted])) / int(counted.sum())
 

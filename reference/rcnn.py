@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from scratch.checks import check_batch, check_count, check_dout, check_forward_done, check_size
-from scratch.rcnn import (IGNORE, TARGET_STD, check_channels, check_detect_args, check_detection_targets,
+from scratch.rcnn import (IGNORE_LABEL, TARGET_STD, check_channels, check_detect_args, check_detection_targets,
                           check_head_outputs, check_loss_args, check_trunk_input_dim)
 from scratch.scenes import NUM_CLASSES, SCENE_SIZE
 
@@ -31,7 +31,7 @@ from .network_base import Network
 from .smooth_l1 import SmoothL1Loss
 from .weight_init import make_rng
 
-__all__ = ["RCNN", "DetectionLoss", "detect_boxes", "IGNORE", "TARGET_STD"]
+__all__ = ["RCNN", "DetectionLoss", "detect_boxes", "IGNORE_LABEL", "TARGET_STD"]
 
 
 class DetectionLoss:
@@ -55,7 +55,7 @@ class DetectionLoss:
                                                   self.num_classes, "DetectionLoss")
         self.scores, self.deltas = track(scores), track(deltas)
         labels = torch.from_numpy(labels)
-        counted = torch.nonzero(labels != IGNORE).flatten()
+        counted = torch.nonzero(labels != IGNORE_LABEL).flatten()
         foreground = torch.nonzero((labels >= 0) & (labels != self.num_classes - 1)).flatten()
         std = torch.tensor(self.target_std, dtype=scores.dtype)
         self.cls_loss = self.classification.forward(self.scores[counted], labels[counted])
@@ -163,14 +163,15 @@ class RCNN(Network):
 
     @torch.no_grad()
     def accuracy(self, x, labels, batch_size=500):
-        """The share of counted proposals (label != IGNORE) whose highest score (``torch.argmax``) is their label."""
+        """The share of counted proposals (label != IGNORE_LABEL) whose highest score (``torch.argmax``) is
+        their label."""
         x = as_tensor(x)
         n = check_batch(x.shape, "RCNN.accuracy")
         labels = check_detection_targets(to_numpy(labels), np.zeros((n, 4)), n, self.num_classes,
                                          "RCNN.accuracy")[0]
         predicted = torch.cat([torch.argmax(self.predict(x[i:i + batch_size])[0], dim=1)
                                for i in range(0, n, check_count(batch_size, "batch_size", 1))]).numpy()
-        counted = labels != IGNORE
+        counted = labels != IGNORE_LABEL
         return int(np.count_nonzero(predicted[counted] == labels[counted])) / int(np.count_nonzero(counted))
 
     @torch.no_grad()

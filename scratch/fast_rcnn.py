@@ -50,15 +50,14 @@ import numpy as np
 from .checks import check_count, check_size, dtype_of
 from .layers import Relu
 from .network_base import Network
-from .rcnn import (IGNORE, TARGET_STD, DetectionLoss, check_channels, check_detection_targets,
+from .rcnn import (IGNORE_LABEL, TARGET_STD, DetectionLoss, check_channels, check_detection_targets,
                    check_trunk_input_dim, detect_boxes)
 from .roi_pooling import RoIPooling, _bins, check_roi_dout, check_roi_input, check_roi_pooling_args
 from .scenes import NUM_CLASSES
 from .weight_init import make_rng
 
-__all__ = ["FastRCNN", "VectorizedRoIPooling"]
+__all__ = ["FastRCNN"]
 
-TRUNK = ("Conv1", "Relu1", "Pool1", "Conv2", "Relu2", "Pool2", "Conv3", "Relu3")
 STRIDE = 4  # the shared map's stride: two 2x2 poolings
 
 
@@ -271,11 +270,11 @@ class FastRCNN(Network):
         return rois, scores, deltas
 
     def accuracy(self, x, rois, labels, batch_size=100):
-        """The share of counted rois (label != IGNORE) whose highest score is their label."""
+        """The share of counted rois (label != IGNORE_LABEL) whose highest score is their label."""
         rois, scores, _ = self._batches(x, rois, batch_size, "FastRCNN.accuracy")
         labels = check_detection_targets(labels, np.zeros((len(rois), 4)), len(rois), self.num_classes,
                                          "FastRCNN.accuracy")[0]
-        counted = labels != IGNORE
+        counted = labels != IGNORE_LABEL
         return int(np.count_nonzero(np.argmax(scores, axis=1)[counted] == labels[counted])) / int(counted.sum())
 
     def detect(self, x, rois, score_threshold=0.05, iou_threshold=0.3, max_detections=100, batch_size=100):

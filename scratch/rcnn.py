@@ -17,7 +17,7 @@ Labels and targets, one per proposal (assigned by IoU with the ground truth
 by the caller):
 
 * label c in 0..9: a digit (foreground); 10 = ``BACKGROUND`` (the last class);
-  -1 = ``IGNORE``: the proposal counts nowhere (neither loss term, nor the
+  -1 = ``IGNORE_LABEL``: the proposal counts nowhere (neither loss term, nor the
   normaliser), as ``ignore_index`` in ``F.cross_entropy``;
 * target (tx, ty, tw, th): the deltas from the proposal to its ground-truth
   box (``encode_boxes``); read only for foreground proposals (any numbers
@@ -69,20 +69,19 @@ from collections import OrderedDict
 import numpy as np
 
 from .boxes import batched_nms, decode_boxes
-from .checks import (check_backward, check_batch, check_count, check_dout, check_floating, check_forward_done,
+from .checks import (check_batch, check_count, check_dout, check_floating, check_forward_done,
                      check_size, dtype_name, dtype_of)
 from .layers import Relu, SoftmaxWithLoss
 from .network_base import Network
-from .scenes import BACKGROUND, NUM_CLASSES, SCENE_SIZE
+from .scenes import NUM_CLASSES, SCENE_SIZE
 from .simple_convnet import check_input_dim
 from .smooth_l1 import SmoothL1Loss, check_smooth_l1_args
 from .weight_init import make_rng
 
-__all__ = ["RCNN", "DetectionLoss", "detect_boxes", "IGNORE", "TARGET_STD"]
+__all__ = ["RCNN", "DetectionLoss", "detect_boxes", "IGNORE_LABEL", "TARGET_STD"]
 
-IGNORE = -1                          # a proposal's label that counts nowhere
+IGNORE_LABEL = -1                   # a proposal's label that counts nowhere
 TARGET_STD = (0.1, 0.1, 0.2, 0.2)    # the box targets are divided by these (Fast R-CNN's normalisation)
-TRUNK = ("Conv1", "Relu1", "Pool1", "Conv2", "Relu2", "Pool2")
 
 
 # --- checks, shared with reference.rcnn and the Fast R-CNN modules (NumPy arrays, or .shape/.dtype only)
@@ -106,21 +105,21 @@ def check_loss_args(num_classes, box_weight, beta, target_std, who):
 
 
 def check_detection_targets(labels, targets, n, num_classes, who):
-    """labels (n,) integers in [0, num_classes) or IGNORE, not all IGNORE; targets (n, 4) numbers, finite
-    where the label is a digit (0 .. num_classes - 2). Returns (labels int64, targets float64) NumPy arrays."""
+    """labels (n,) integers in [0, num_classes) or IGNORE_LABEL, not all IGNORE_LABEL; targets (n, 4) numbers,
+    finite where the label is a digit (0 .. num_classes - 2). Returns (labels int64, targets float64) NumPy arrays."""
     labels, targets = np.asarray(labels), np.asarray(targets)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{who} expects integer labels (0..{num_classes - 2} digit, {num_classes - 1} background, "
-                        f"{IGNORE} ignored), got dtype {labels.dtype}")
+                        f"{IGNORE_LABEL} ignored), got dtype {labels.dtype}")
     if labels.shape != (n,):
         raise ValueError(f"{who}: labels of shape {labels.shape} for {n} proposals; one label per proposal, "
                          f"({n},) expected")
-    bad = (labels != IGNORE) & ((labels < 0) | (labels >= num_classes))
+    bad = (labels != IGNORE_LABEL) & ((labels < 0) | (labels >= num_classes))
     if np.any(bad):
-        raise ValueError(f"{who}: labels must lie in [0, {num_classes}) or be IGNORE = {IGNORE}, got "
+        raise ValueError(f"{who}: labels must lie in [0, {num_classes}) or be IGNORE_LABEL = {IGNORE_LABEL}, got "
                          f"{labels[bad][0]} ({int(np.count_nonzero(bad))} of {n} outside)")
-    if not np.any(labels != IGNORE):
-        raise ValueError(f"{who}: all {n} proposals are ignored (label {IGNORE}); the loss needs at least one")
+    if not np.any(labels != IGNORE_LABEL):
+        raise ValueError(f"{who}: all {n} proposals are ignored (label {IGNORE_LABEL}); the loss needs at least one")
     if targets.dtype.kind not in "iuf":
         raise TypeError(f"{who}: box targets must be numbers, got dtype {targets.dtype}")
     if targets.shape != (n, 4):
@@ -208,7 +207,7 @@ class DetectionLoss:
     """Fast R-CNN's multi-task loss (module docstring): softmax cross-entropy over the counted
     proposals plus box_weight times smooth L1 of the true class's deltas of the foreground ones.
 
-        forward:   M = #(labels != IGNORE);  L = SoftmaxWithLoss(scores[counted], labels[counted])
+        forward:   M = #(labels != IGNORE_LABEL);  L = SoftmaxWithLoss(scores[counted], labels[counted])
                    + box_weight * SmoothL1(sum)(deltas[fg, labels[fg]], targets[fg] / std) / M
         backward:  dscores = zeros, its counted rows from SoftmaxWithLoss.backward(dout);
                    ddeltas = zeros, row p's class labels[p] from SmoothL1.backward(dout * box_weight / M)
@@ -230,7 +229,7 @@ class DetectionLoss:
         check_head_outputs(scores, deltas, self.num_classes)
         labels, targets = check_detection_targets(labels, targets, len(scores), self.num_classes, "DetectionLoss")
         self.shapes = scores.shape, deltas.shape
-        self.counted = np.flatnonzero(labels != IGNORE)
+        self.counted = np.flatnonzero(labels != IGNORE_LABEL)
         self.foreground = np.flatnonzero((labels >= 0) & (labels != self.num_classes - 1))
         self.fg_labels = labels[self.foreground]
         self.count = len(self.counted)
@@ -365,13 +364,13 @@ class RCNN(Network):
                 "W_box": self.affine_box.dW, "b_box": self.affine_box.db}
 
     def accuracy(self, x, labels, batch_size=500):
-        """The share of counted proposals (label != IGNORE) whose highest score is their label."""
+        """The share of counted proposals (label != IGNORE_LABEL) whose highest score is their label."""
         x = np.asarray(x)
         n = check_batch(x.shape, "RCNN.accuracy")
         labels = check_detection_targets(labels, np.zeros((n, 4)), n, self.num_classes, "RCNN.accuracy")[0]
         predicted = np.concatenate([np.argmax(self.predict(x[i:i + batch_size])[0], axis=1)
                                     for i in range(0, n, check_count(batch_size, "batch_size", 1))])
-        counted = labels != IGNORE
+        counted = labels != IGNORE_LABEL
         return int(np.count_nonzero(predicted[counted] == labels[counted])) / int(np.count_nonzero(counted))
 
     def detect(self, x, rois, num_images=None, score_threshold=0.05, iou_threshold=0.3, max_detections=100,
