@@ -41,7 +41,15 @@ draws from one generator in that order: W1..W4 with ``weight_init_std``
 RoI pooling: ``readable=True`` uses ``scratch.roi_pooling.RoIPooling`` (a
 Python loop over rois and bins, the algorithm as written); the default
 ``VectorizedRoIPooling`` below computes the same numbers (tested) with
-array operations, a maximum over each bin's columns and then over its rows.
+array operations (a table of range maxima, four lookups per bin).
+
+Speed (NumPy, float32, one BLAS thread, on a 2-core machine shared with two
+trainings, load about 4): a training step (``gradient``) on 8 scenes with 64
+rois each takes 87 to 92 ms (median of 5; with ``readable=True``, the loop
+RoIPooling, 290 ms); ``predict`` on 8 scenes with 100 rois each 68 ms,
+against 200 ms for R-CNN's ``predict`` on the same 800 proposals warped to
+28x28 (warping not counted): 3 times as many scenes per second, the
+convolutions running once per scene instead of once per proposal.
 """
 from collections import OrderedDict
 

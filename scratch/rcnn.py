@@ -61,6 +61,12 @@ generator in that order: W1..W3 with ``weight_init_std`` (He's by default),
 W_cls ~ N(0, 0.01^2) and W_box ~ N(0, 0.001^2) (Fast R-CNN's); biases 0.
 Backward: the two heads' input gradients add up in the hidden layer (as
 the captioner's h0 and c0 branches), then run back through the trunk.
+
+Speed (NumPy, float32, one BLAS thread, on a 2-core machine shared with two
+trainings, load about 4): a training step (``gradient``) on 128 proposals
+takes 83 to 90 ms (median of 9); ``predict`` on the 800 crops of 8 scenes
+with 100 proposals each, 200 ms, warping not counted (Fast R-CNN: 68 ms for
+the same scenes and proposals, ``scratch.fast_rcnn``).
 """
 import math
 import numbers
