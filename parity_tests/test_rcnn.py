@@ -28,7 +28,8 @@ import scratch.optimizer as SO
 import scratch.rcnn as S
 from conftest import DTYPES, assert_close, assert_exact, assert_same_error, to_numpy
 from scratch import convolution as readable_layers
-from scratch.boxes import decode_boxes
+from scratch.boxes import decode_boxes, encode_boxes
+from scratch.detection_metrics import mean_average_precision, mean_average_precision_50_95
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
 
@@ -261,6 +262,33 @@ class TestDetect(unittest.TestCase):
             np.testing.assert_allclose(out["scores"][0], p, rtol=1e-14)
         expected = decode_boxes(rois[2:, 1:], deltas[2, 7:8] * np.array(S.TARGET_STD))
         np.testing.assert_allclose(expected, [[51, 50, 71, 66]], rtol=1e-14)
+
+
+    def test_perfect_predictions_score_map_one(self):
+        """Proposals jittered around the true boxes, scored for the true class, with deltas that are the
+        encoded targets divided by TARGET_STD: detect gives the true boxes back, mAP@0.5 and @[.5:.95] 1."""
+        rng = np.random.default_rng(6)
+        truth = [{"boxes": np.array([[5.0, 6, 25, 30], [34, 30, 58, 60]]), "labels": np.array([2, 8])},
+                 {"boxes": np.array([[10.0, 12, 40, 44]]), "labels": np.array([0])}]
+        rois, labels, boxes = [], [], []
+        for n, gt in enumerate(truth):
+            for box, label in zip(gt["boxes"], gt["labels"]):
+                for _ in range(3):
+                    rois.append([n, *(box + rng.uniform(-3, 3, 4))])
+                    labels.append(label)
+                    boxes.append(box)
+        rois, labels, boxes = np.array(rois), np.array(labels), np.array(boxes)
+        scores = np.full((len(rois), K), -5.0)
+        scores[np.arange(len(rois)), labels] = 5.0
+        deltas = np.zeros((len(rois), K - 1, 4))
+        deltas[np.arange(len(rois)), labels] = encode_boxes(rois[:, 1:], boxes) / np.array(S.TARGET_STD)
+        for module in (S, R):
+            found = module.detect_boxes(rois, scores, deltas, num_images=2)
+            for det, gt in zip(found, truth):
+                order = np.argsort(det["labels"])
+                np.testing.assert_allclose(det["boxes"][order], gt["boxes"][np.argsort(gt["labels"])], atol=1e-12)
+            self.assertEqual(mean_average_precision(found, truth), 1.0)
+            self.assertEqual(mean_average_precision_50_95(found, truth), 1.0)
 
 
 class TestTrainingRun(unittest.TestCase):
