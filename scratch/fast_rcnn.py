@@ -123,7 +123,8 @@ class VectorizedRoIPooling:
                    its maximum is the largest of theirs, ties to the smallest flat index (the first
                    in row-major order of the bin, as ``RoIPooling``); 4 lookups per roi and bin
         backward:  dx = zeros; dx[n_r, c].flat[arg_max] += dout for every non-empty bin, summed with
-                   ``np.bincount`` in the order (roi, channel, bin) that ``RoIPooling`` adds them
+                   ``np.bincount`` in the order (roi, channel, bin) that ``RoIPooling`` adds them (in
+                   float64, then rounded to dout's dtype: float32 sums may differ in the last bit)
     """
 
     def __init__(self, output_size, spatial_scale=1.0):
