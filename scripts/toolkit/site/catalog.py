@@ -203,7 +203,7 @@ CATALOG = (
     _c("PixelSoftmaxWithLoss", "8.4", "Per-pixel softmax cross-entropy, ignore_index (F.cross_entropy on 4-D)", "loss",
        ["pixel_loss.PixelSoftmaxWithLoss"]),
     _c("RoIPooling", "8.4", "Fast R-CNN's RoI max pooling (torchvision.ops.roi_pool)", "layer",
-       ["roi_pooling.RoIPoolingParity"]),
+       ["roi_pooling.RoIPoolingParity", "fast_rcnn.VectorizedRoIPooling"]),
     _c("box_iou", "8.4", "IoU of every pair of boxes, area (x2-x1)(y2-y1) (torchvision.ops.box_iou)", "detection",
        ["boxes.BoxIou[iou]"]),
     _c("box_area", "8.4", "Area of boxes (x1, y1, x2, y2) (torchvision.ops.box_area)", "detection",
@@ -219,6 +219,16 @@ CATALOG = (
        "bilinear x4", "network", ["fcn.Forward", "fcn.Segment", "fcn.TrainingRun"]),
     _c("BilinearUpsampling", "8.4", "FCN's fixed bilinear upsampling, separable (F.conv_transpose2d by "
        "bilinear_kernel)", "layer", ["fcn.BilinearUpsampling"]),
+    _c("SmoothL1Loss", "8.4", "Smooth L1 (Huber) loss, Fast R-CNN's box regression (F.smooth_l1_loss)", "loss",
+       ["smooth_l1.SmoothL1Loss"]),
+    _c("DetectionLoss", "8.4", "Fast R-CNN's multi-task loss: cross-entropy + smooth L1 on the true class's deltas, "
+       "label -1 ignored", "loss", ["rcnn.DetectionLoss"]),
+    _c("detect_boxes", "8.4", "Proposals' scores and deltas to detections per scene: decode, clip, threshold, "
+       "per-class NMS", "detection", ["rcnn.Detect", "fast_rcnn.Detect"]),
+    _c("RCNN", "8.4", "R-CNN's per-proposal convnet: 11-class scores and class-specific box deltas of warped "
+       "proposals", "network", ["rcnn.Forward", "rcnn.TrainingRun"]),
+    _c("FastRCNN", "8.4", "Fast R-CNN: one shared conv map per scene, RoI pooling, R-CNN's heads and loss", "network",
+       ["fast_rcnn.Forward", "fast_rcnn.Detect", "fast_rcnn.TrainingRun"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -260,6 +270,17 @@ NOT_COMPONENTS = {
     "MultiDigitScenes": "the scene generator's result (images, masks, boxes, labels, counts, sources, scales)",
     "ground_truth": "helper of the detection metric: each scene's boxes and labels without padding (no arithmetic "
                     "to compare)",
+    "propose": "R-CNN's region proposals (stroke components, their groups, grid sub-windows tightened to the "
+               "stroke): data, reference reuses scratch's own",
+    "propose_scenes": "propose for each scene of a batch (data)",
+    "warp": "R-CNN's warp of each proposal with context padding to 28x28 (data: reference reuses scratch's own; "
+            "checked against torchvision's roi_align)",
+    "label_proposals": "R-CNN's training labels by IoU (digit, background, ignored) and regression targets: data, "
+                       "reference reuses scratch's own",
+    "sample_proposals": "helper of R-CNN's training: minibatches with 25% foreground (a seeded draw)",
+    "proposal_set": "data: the warped proposals, labels and targets of a set of scenes for R-CNN and Fast R-CNN",
+    "connected_components": "helper of propose: 8-connected components in NumPy (no arithmetic to compare)",
+    "ProposalSet": "proposal_set's result (crops, labels, targets, scene, boxes, matched, ious)",
 }
 
 
