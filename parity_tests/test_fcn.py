@@ -1,4 +1,4 @@
-"""Parity of the segmentation network (8.4: FCN-16s style): scratch.fcn against reference.fcn.
+"""Parity of the segmentation network (8.4: FCN-8s style): scratch.fcn against reference.fcn.
 
 The two networks start from the same weights (the NumPy network's, copied
 into the PyTorch one with ``load_params``) and read the same fake scenes
@@ -6,13 +6,14 @@ into the PyTorch one with ``load_params``) and read the same fake scenes
 background of class 10, a few pixels "don't care" (IGNORE_INDEX):
 
 * ``Forward``: the scores, the loss and EVERY parameter's gradient, float64 and float32, from
-  weights where every branch is live (the score layers start at zero, so random ones are loaded);
+  weights where every branch is live (the score layers start at zero, so random ones are loaded),
+  and a skip's part of the scores taken out by zeroing its layer;
   the readable NumPy layers give the fast ones' numbers;
 * ``BilinearUpsampling``: the fixed x f upsampling (two matrix products) against
   ``F.conv_transpose2d`` by the bilinear kernel, forward and backward, and against
   ``scratch``'s own ``Deconvolution`` (the same numbers);
 * ``Init``: the bilinear kernels in place at construction, zero score layers (loss ln 11),
-  the same parameter shapes in both backends, a seed repeats its draw;
+  the same parameter shapes in both backends, other input sizes, a seed repeats its draw;
 * ``Segment``: ``segment`` is the argmax of ``predict``, in any batch size, the same in both;
   ``accuracy`` and ``evaluate`` count as ``segmentation_metrics`` does;
 * ``TrainingRun``: a few SGD and Adam steps in float64 from the same weights and minibatches give
@@ -65,7 +66,7 @@ def scenes(n=6, seed=0, size=64):
 
 def live_params(net, seed=0):
     """The network's parameters with small random numbers added to each, so that the score layers
-    (zero at construction) and the bilinear Up2 are all live, as NumPy arrays."""
+    (zero at construction) and the bilinear Up2 and Up1 are all live, as NumPy arrays."""
     rng = np.random.default_rng(seed)
     return {name: (to_numpy(p) + rng.normal(0, 0.1, p.shape)).astype(to_numpy(p).dtype)
             for name, p in net.params.items()}
@@ -113,6 +114,34 @@ class TestForward(unittest.TestCase):
         for name in fast.params:
             np.testing.assert_allclose(gf[name], gr[name], rtol=1e-10, atol=1e-10 * np.abs(gr[name]).max(),
                                        err_msg=f"d{name} readable")
+
+    def test_each_skip_adds_its_upsampled_scores(self):
+        """The wiring, checked against a by-hand sum: zeroing Skip1 takes Up0(Skip1(pool1)) out of the
+        scores, zeroing Skip2 takes Up0(Up1(Skip2(pool2))) out (everything after the sums is linear),
+        with the 1x1 scores computed here by einsum on pool1 = Pool(Relu(Conv1 x)) and pool2."""
+        x, _ = scenes(2)
+        a, b = twins(np.float64)
+        L = a.layers
+        pool1 = L["Pool1"].forward(L["Relu1"].forward(L["Conv1"].forward(x)))
+        pool2 = L["Pool2"].forward(L["Relu2"].forward(L["Conv2"].forward(pool1)))
+        one_by_one = lambda W, bias, v: np.einsum("kc,nchw->nkhw", W[:, :, 0, 0], v) + bias[:, None, None]  # noqa: E731
+        skip1 = one_by_one(a.params["W_skip1"], a.params["b_skip1"], pool1)
+        skip2 = one_by_one(a.params["W_skip2"], a.params["b_skip2"], pool2)
+        up0 = Deconvolution(bilinear_kernel(K, 4), np.zeros(K), stride=2, pad=1)
+        up1 = Deconvolution(a.params["W_up1"].copy(), np.zeros(K), stride=2, pad=1)
+        parts = {"skip1": up0.forward(skip1), "skip2": up0.forward(up1.forward(skip2))}
+        self.assertEqual(parts["skip1"].shape, (2, K, 64, 64))
+        full = a.predict(x)
+        for skip, part in parts.items():
+            for net in (a, b):
+                params = {name: to_numpy(p).copy() for name, p in a.params.items()}
+                params[f"W_{skip}"][...] = 0
+                params[f"b_{skip}"][...] = 0
+                net.load_params(params)
+                np.testing.assert_allclose(full - to_numpy(net.predict(x)), part, rtol=1e-10,
+                                           atol=1e-12 * np.abs(part).max(), err_msg=f"{skip}, {type(net).__module__}")
+            a.load_params(live_params(S.FCN(dtype=np.float64, seed=0), 0))
+            b.load_params(a.params)
 
     def test_ignored_pixels_do_not_count(self):
         """Whatever the network scores there, an IGNORE_INDEX pixel adds nothing: the loss is the mean
@@ -171,21 +200,26 @@ class TestInit(unittest.TestCase):
     def test_bilinear_upsampling_in_place_at_construction(self):
         for dtype in (np.float64, np.float32):
             a, b = S.FCN(dtype=dtype, seed=0), R.FCN(dtype=dtype, seed=0)
-            np.testing.assert_array_equal(a.params["W_up2"], bilinear_kernel(K, 4, dtype))
-            np.testing.assert_array_equal(to_numpy(b.params["W_up2"]), to_numpy(torch_bilinear_kernel(K, 4, dtype)))
-            self.assertIs(a.layers["Up2"].W, a.params["W_up2"])  # the layer learns the parameter itself
-            self.assertIs(b.layers["Up2"].W, b.params["W_up2"])
-            self.assertTrue(b.params["W_up2"].requires_grad)
-            np.testing.assert_array_equal(to_numpy(b.layers["Up4"].kernel), bilinear_kernel(K, 8, dtype))
-            self.assertEqual((a.layers["Up4"].factor, a.layers["Up4"].size, a.layers["Up4"].pad), (4, 8, 2))
-            self.assertEqual((a.layers["Up2"].stride, a.layers["Up2"].pad), (2, 1))
-            self.assertNotIn("W_up4", a.params)  # Up4 is fixed: not a parameter
+            for up in ("up2", "up1"):  # the two learnt x2 upsamplings
+                layer, name = up.capitalize(), f"W_{up}"
+                np.testing.assert_array_equal(a.params[name], bilinear_kernel(K, 4, dtype))
+                np.testing.assert_array_equal(to_numpy(b.params[name]), to_numpy(torch_bilinear_kernel(K, 4, dtype)))
+                self.assertIs(a.layers[layer].W, a.params[name])  # the layer learns the parameter itself
+                self.assertIs(b.layers[layer].W, b.params[name])
+                self.assertTrue(b.params[name].requires_grad)
+                self.assertEqual((a.layers[layer].stride, a.layers[layer].pad), (2, 1))
+                self.assertEqual((b.layers[layer].stride, b.layers[layer].pad), (2, 1))
+            self.assertIsNot(a.params["W_up2"], a.params["W_up1"])
+            np.testing.assert_array_equal(to_numpy(b.layers["Up0"].kernel), bilinear_kernel(K, 4, dtype))
+            for net in (a, b):
+                self.assertEqual((net.layers["Up0"].factor, net.layers["Up0"].size, net.layers["Up0"].pad), (2, 4, 1))
+            self.assertNotIn("W_up0", a.params)  # Up0 is fixed: not a parameter
 
     def test_score_layers_start_at_zero(self):
         """Zero scores everywhere: the loss of an untrained network is ln 11 in both backends."""
         x, masks = scenes(2)
         for net in (S.FCN(dtype=np.float64, seed=3), R.FCN(dtype=np.float64, seed=3)):
-            for name in ("W_score", "b_score", "W_skip", "b_skip"):
+            for name in ("W_score", "b_score", "W_skip2", "b_skip2", "W_skip1", "b_skip1"):
                 self.assertEqual(float(np.abs(to_numpy(net.params[name])).max()), 0.0, name)
             self.assertAlmostEqual(float(to_numpy(net.loss(x, masks))), math.log(K), places=12)
 
@@ -195,8 +229,9 @@ class TestInit(unittest.TestCase):
         self.assertEqual(shapes, {name: tuple(p.shape) for name, p in b.params.items()})
         self.assertEqual(shapes, {"W1": (16, 1, 3, 3), "b1": (16,), "W2": (32, 16, 3, 3), "b2": (32,),
                                   "W3": (64, 32, 3, 3), "b3": (64,), "W4": (64, 64, 3, 3), "b4": (64,),
-                                  "W_score": (K, 64, 1, 1), "b_score": (K,), "W_skip": (K, 32, 1, 1),
-                                  "b_skip": (K,), "W_up2": (K, K, 4, 4)})
+                                  "W_score": (K, 64, 1, 1), "b_score": (K,), "W_skip2": (K, 32, 1, 1),
+                                  "b_skip2": (K,), "W_skip1": (K, 16, 1, 1), "b_skip1": (K,),
+                                  "W_up2": (K, K, 4, 4), "W_up1": (K, K, 4, 4)})
         self.assertEqual(tuple(a.predict(np.zeros((1, 1, 64, 64))).shape), (1, K, 64, 64))
         self.assertEqual(tuple(b.predict(np.zeros((1, 1, 64, 64))).shape), (1, K, 64, 64))
         for cls in (S.FCN, R.FCN):
@@ -204,6 +239,19 @@ class TestInit(unittest.TestCase):
             for name in first:
                 np.testing.assert_array_equal(to_numpy(first[name]), to_numpy(second[name]))
                 self.assertEqual(to_numpy(first[name]).dtype, np.float32)
+
+    def test_other_input_sizes(self):
+        """Any (C, H, W) with H and W multiples of 8: scores (N, K, H, W) and the same gradients."""
+        rng = np.random.default_rng(1)
+        x = rng.random((2, 2, 24, 40))
+        masks = rng.integers(0, 5, size=(2, 24, 40))
+        a, b = twins(np.float64, input_dim=(2, 24, 40), channels=(4, 6, 8), num_classes=5)
+        self.assertEqual(a.predict(x).shape, (2, 5, 24, 40))
+        assert_close(a.predict(x), b.predict(x), np.float64, what="scores 24x40")
+        ga, gb = a.gradient(x, masks), b.gradient(x, masks)
+        self.assertEqual(ga["W_skip1"].shape, (5, 4, 1, 1))
+        for name in a.params:
+            assert_close(ga[name], gb[name], np.float64, what=f"d{name} 24x40")
 
     def test_save_and_load(self):
         import os
@@ -274,7 +322,10 @@ class TestTrainingRun(unittest.TestCase):
         self.assertLess(curve_a[-1], curve_a[0], "the loss did not fall")
         for name in a.params:
             assert_close(a.params[name], b.params[name], np.float64, rtol=1e-9, what=f"{name} after 8 steps")
-        self.assertGreater(float(np.abs(a.params["W_up2"] - bilinear_kernel(K, 4)).max()), 0, "Up2 did not learn")
+        for name in ("W_up2", "W_up1"):
+            self.assertGreater(float(np.abs(a.params[name] - bilinear_kernel(K, 4)).max()), 0, f"{name} did not learn")
+        for name in ("W_skip2", "W_skip1"):
+            self.assertGreater(float(np.abs(a.params[name]).max()), 0, f"{name} did not learn")
 
 
 class TestBadInput(unittest.TestCase):

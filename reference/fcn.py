@@ -1,18 +1,19 @@
-"""Semantic segmentation (8.4), in PyTorch: the same FCN-16s-style network as ``scratch.fcn``.
+"""Semantic segmentation (8.4), in PyTorch: the same FCN-8s-style network as ``scratch.fcn``.
 
 The layers are ``reference.convolution`` / ``reference.layers`` /
 ``reference.join`` (``F.conv2d``, ``F.max_pool2d``, ``torch.relu``, ``+``),
-``reference.deconvolution`` (``F.conv_transpose2d``) for the learnt x2
-upsampling and for the fixed x4 bilinear one (the plain transposed
+``reference.deconvolution`` (``F.conv_transpose2d``) for the two learnt x2
+upsamplings and for the fixed x2 bilinear one (the plain transposed
 convolution by ``bilinear_kernel``, the definition that ``scratch``'s
 separable ``BilinearUpsampling`` reproduces), and ``reference.pixel_loss``
 (``F.cross_entropy`` on 4-D scores). The gradient is one autograd pass from
-the loss; the sum and the branch at pool2 are autograd's business. The checks
+the loss; the two sums and the branches at pool2 and pool1 are autograd's
+business. The checks
 are ``scratch.fcn``'s and the metrics ``scratch.segmentation_metrics``'s
 (counting, re-exported by ``reference.segmentation_metrics``). The
 convolutions' initial weights are drawn with ``torch.nn.init`` from a
 ``torch.Generator`` (the same scales as the NumPy network, other numbers);
-the score layers start at zero and Up2 at the bilinear kernel in both.
+the score layers start at zero and Up2 and Up1 at the bilinear kernel in both.
 ``load_params`` copies one network's weights into the other.
 """
 from collections import OrderedDict
@@ -22,8 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from scratch.checks import check_backward, check_batch, check_count, check_size
-from scratch.fcn import (COARSE, IGNORE_INDEX, LOW, bilinear_upsampling_geometry, check_fcn_args, check_masks,
-                         check_scene_images, check_upsampling_input)
+from scratch.fcn import (COARSE, IGNORE_INDEX, TO_POOL1, TO_POOL2, bilinear_upsampling_geometry, check_fcn_args,
+                         check_masks, check_scene_images, check_upsampling_input)
 from scratch.segmentation_metrics import confusion_matrix, mean_iou, per_class_iou, pixel_accuracy
 
 from ._tensor import as_tensor, backprop, to_numpy, torch_dtype, track
@@ -64,8 +65,8 @@ class BilinearUpsampling:
 
 
 class FCN(Network):
-    """FCN-16s in miniature (``scratch.fcn.FCN``'s docstring: the diagram with shapes, the initialisation,
-    the backward through the sum and the upsampling)."""
+    """FCN-8s in miniature (``scratch.fcn.FCN``'s docstring: the diagram with shapes, the initialisation,
+    the backward through the sums, the branches and the upsamplings)."""
 
     def __init__(self, input_dim=(1, 64, 64), channels=(16, 32, 64), num_classes=11, weight_init_std="he",
                  dtype="float32", seed=None, readable=False):
@@ -80,8 +81,10 @@ class FCN(Network):
         self.params = {
             "W1": conv(C1, C, 3, 3), "b1": zeros(C1), "W2": conv(C2, C1, 3, 3), "b2": zeros(C2),
             "W3": conv(C3, C2, 3, 3), "b3": zeros(C3), "W4": conv(C3, C3, 3, 3), "b4": zeros(C3),
-            "W_score": zeros(K, C3, 1, 1), "b_score": zeros(K), "W_skip": zeros(K, C2, 1, 1), "b_skip": zeros(K),
+            "W_score": zeros(K, C3, 1, 1), "b_score": zeros(K),
+            "W_skip2": zeros(K, C2, 1, 1), "b_skip2": zeros(K), "W_skip1": zeros(K, C1, 1, 1), "b_skip1": zeros(K),
             "W_up2": bilinear_kernel(K, 4, self.dtype).requires_grad_(True),
+            "W_up1": bilinear_kernel(K, 4, self.dtype).requires_grad_(True),
         }
         p = self.params
         no_bias = torch.zeros(K, dtype=self.dtype)  # the upsamplings have none (a constant, not a parameter)
@@ -94,9 +97,12 @@ class FCN(Network):
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
         self.layers["Score"] = self._convolution(p["W_score"], p["b_score"], 1, 0)
         self.layers["Up2"] = Deconvolution(p["W_up2"], no_bias, stride=2, pad=1)
-        self.layers["Skip"] = self._convolution(p["W_skip"], p["b_skip"], 1, 0)
-        self.layers["Fuse"] = Residual()  # out = up2 + skip
-        self.layers["Up4"] = BilinearUpsampling(K, 4, self.dtype)
+        self.layers["Skip2"] = self._convolution(p["W_skip2"], p["b_skip2"], 1, 0)
+        self.layers["Fuse2"] = Residual()  # out = up2 + skip2
+        self.layers["Up1"] = Deconvolution(p["W_up1"], no_bias, stride=2, pad=1)
+        self.layers["Skip1"] = self._convolution(p["W_skip1"], p["b_skip1"], 1, 0)
+        self.layers["Fuse1"] = Residual()  # out = up1 + skip1
+        self.layers["Up0"] = BilinearUpsampling(K, 2, self.dtype)
         self.last_layer = PixelSoftmaxWithLoss(ignore_index=IGNORE_INDEX)
 
     def _as_images(self, x):
@@ -104,16 +110,21 @@ class FCN(Network):
         check_scene_images(x.shape, self.input_dim)
         return x
 
+    def _forward(self, names, x):
+        for name in names:
+            x = self.layers[name].forward(x)
+        return x
+
     def predict(self, x):
         """Class scores (N, K, H, W) at every pixel of the images (N, *input_dim)."""
         x = self._as_images(x)
         L = self.layers
-        for name in LOW:
-            x = L[name].forward(x)
-        coarse = x  # pool2: on to Conv3 and to the skip's scores
-        for name in COARSE:
-            coarse = L[name].forward(coarse)
-        return L["Up4"].forward(L["Fuse"].forward(coarse, L["Skip"].forward(x)))
+        pool1 = self._forward(TO_POOL1, x)  # on to Conv2 and to Skip1
+        pool2 = self._forward(TO_POOL2, pool1)  # on to Conv3 and to Skip2
+        up2 = self._forward(COARSE, pool2)
+        fuse2 = L["Fuse2"].forward(up2, L["Skip2"].forward(pool2))
+        fuse1 = L["Fuse1"].forward(L["Up1"].forward(fuse2), L["Skip1"].forward(pool1))
+        return L["Up0"].forward(fuse1)
 
     def loss(self, x, masks):
         """Mean per-pixel cross-entropy of the scores against the masks (N, H, W), IGNORE_INDEX pixels left out."""

@@ -1,4 +1,4 @@
-"""Semantic segmentation (8.4): a small fully convolutional network, FCN-16s style, for 64x64 digit scenes.
+"""Semantic segmentation (8.4): a small fully convolutional network, FCN-8s style, for 64x64 digit scenes.
 
     net = FCN(seed=0)                        # scenes (N, 1, 64, 64), 10 digit classes + background (10)
     grads = net.gradient(images, masks)      # masks (N, 64, 64) int64: a class per pixel
@@ -9,8 +9,16 @@ FCN (Long, Shelhamer and Darrell, "Fully convolutional networks for semantic
 segmentation", CVPR 2015) in two lines: a classification convnet without its
 affine layers scores every class at every position of a coarse map, and
 learnt upsampling ("deconvolution") brings the scores back to the picture's
-size, where a skip connection adds the scores of a finer, earlier map so
-that the coarse "what" gets the finer "where". (The book's figure 8-19.)
+size, and on the way skip connections add the scores of finer, earlier maps
+so that the coarse "what" gets the finer "where". (The book's figure 8-19.)
+FCN-8s takes two such skips (from pool4 and pool3 in the paper's VGG16, here
+from pool2 and pool1). With only the first (FCN-16s, this network before)
+the last upsampling was x4 from 16x16, and a least-squares fit of the best
+16x16 score maps to the digit scenes' masks through a fixed x4 bilinear
+upsampling caps mean IoU near 0.65 on their thin strokes; from 32x32
+through a x2 one, 0.92.
+With both skips a 1500-step training (docs/scripts.md) reached mean IoU 0.74
+on 500 test scenes, where the FCN-16s version had reached 0.57.
 
 The network's layers, shapes, initialisation and backward: ``FCN``'s docstring.
 
@@ -19,18 +27,22 @@ pixels. Mask labels are the classes 0..K-1 (for digit scenes: the digits
 0-9 and BACKGROUND = 10) or ``IGNORE_INDEX`` = -100, a "don't care" pixel
 that neither the loss nor the metrics count.
 
-Parameters (``params``; convolution weights (FN, C, FH, FW), Up2's
+Parameters (``params``; convolution weights (FN, C, FH, FW), the deconvolutions'
 (C_in, C_out, FH, FW) as ``F.conv_transpose2d``'s):
 
     W1 (C1, C, 3, 3), b1; W2 (C2, C1, 3, 3), b2; W3 (C3, C2, 3, 3), b3; W4 (C3, C3, 3, 3), b4
-    W_score (K, C3, 1, 1), b_score (K,); W_skip (K, C2, 1, 1), b_skip (K,); W_up2 (K, K, 4, 4)
+    W_score (K, C3, 1, 1), b_score (K,); W_skip2 (K, C2, 1, 1), b_skip2 (K,); W_skip1 (K, C1, 1, 1), b_skip1 (K,)
+    W_up2 (K, K, 4, 4); W_up1 (K, K, 4, 4)
 
 Speed (NumPy, float32, one BLAS thread on a 2-core machine shared with
-other trainings, load 2.7 to 3.8): one training step (``gradient``) on a
-batch of 32 scenes of 64x64 takes 0.10 to 0.16 s (median of 20 steps; the
-forward pass alone 0.03 to 0.05 s). With Up4 as an 8x8 ``Deconvolution`` it
-took 0.30 s, about half of it in Up4's im2col/col2im; with ``readable=True``
-(the readable convolution and pooling) about 0.4 s.
+other trainings, load 3.4 to 3.9): one training step (``gradient``) on a
+batch of 16 scenes of 64x64 (segment.py's default) takes 0.09 s, on 32
+scenes 0.19 s (medians of 12 steps; the forward pass alone 0.03 and 0.07 s),
+about 1.2 times the FCN-16s version's 0.08 and 0.16 s measured beside it:
+the price of the second skip and the second learnt deconvolution. With
+``readable=True`` (the readable convolution and pooling) 0.3 s on 32 scenes.
+The 16s version's last upsampling (x4) as an 8x8 ``Deconvolution`` had
+taken half of a step's time, hence ``BilinearUpsampling``.
 """
 from collections import OrderedDict
 
@@ -51,8 +63,10 @@ __all__ = ["FCN", "BilinearUpsampling", "IGNORE_INDEX"]
 
 IGNORE_INDEX = -100  # a "don't care" mask pixel: PixelSoftmaxWithLoss's and F.cross_entropy's default
 
-# The layers in the order of the forward pass: to pool2 (the skip's branch point), then the coarse path.
-LOW = ("Conv1", "Relu1", "Pool1", "Conv2", "Relu2", "Pool2")
+# The encoder's layers in the order of the forward pass, cut where the skips branch off: to pool1, on to
+# pool2, then the coarse path to the coarse scores upsampled onto pool2's grid.
+TO_POOL1 = ("Conv1", "Relu1", "Pool1")
+TO_POOL2 = ("Conv2", "Relu2", "Pool2")
 COARSE = ("Conv3", "Relu3", "Pool3", "Conv4", "Relu4", "Score", "Up2")
 
 
@@ -64,7 +78,7 @@ def check_fcn_args(input_dim, channels, num_classes, who="FCN"):
     input_dim = check_input_dim(input_dim, who)
     if input_dim[1] % 8 or input_dim[2] % 8:
         raise ValueError(f"{who}: input_dim {input_dim}: the height and width must be multiples of 8 "
-                         f"(three 2x2 poolings, then x2 and x4 upsampling back to the input's size)")
+                         f"(three 2x2 poolings, then three x2 upsamplings back to the input's size)")
     channels = tuple(channels)
     if len(channels) != 3:
         raise ValueError(f"{who}: channels must be three counts (C1, C2, C3), got {channels!r}")
@@ -124,8 +138,9 @@ class BilinearUpsampling:
         backward:  dx  = U_h^T dout U_w         (a plain convolution of dout by the tent, as
                                                  Deconvolution's backward; no dW: nothing is learnt)
 
-    The same numbers as the Deconvolution for a fraction of the work (im2col of 64 copies of
-    every pixel for an 8x8 kernel against products with a 64x16 matrix); FCN's last upsampling.
+    The same numbers as the Deconvolution for a fraction of the work (for FCN's last upsampling,
+    x2 from 32x32: col2im of 16 stamps per pixel for the 4x4 kernel against products with a
+    64x32 matrix; the gap grows with f, as (2f)^2 against 2f).
     """
 
     def __init__(self, channels, factor, dtype=np.float64):
@@ -167,48 +182,58 @@ class BilinearUpsampling:
 
 
 class FCN(Network):
-    """FCN-16s in miniature: conv-relu-pool encoder, 1x1 class scores, x2 learnt upsampling plus a
-    skip from pool2, x4 fixed bilinear upsampling, per-pixel softmax loss.
+    """FCN-8s in miniature: conv-relu-pool encoder, 1x1 class scores, two x2 learnt upsamplings each
+    followed by a skip from an earlier pooling (pool2, then pool1), a fixed bilinear x2, per-pixel
+    softmax loss.
 
     The network (``channels`` = (C1, C2, C3), K = ``num_classes``; shapes for the defaults 16, 32, 64 and 11):
 
         images                                    (N,  1, 64, 64)
-        Conv1 3x3 pad 1 - Relu - Pool 2x2         (N, 16, 32, 32)
-        Conv2 3x3 pad 1 - Relu - Pool 2x2         (N, 32, 16, 16) --- pool2 ----+
-        Conv3 3x3 pad 1 - Relu - Pool 2x2         (N, 64,  8,  8)               |
-        Conv4 3x3 pad 1 - Relu                    (N, 64,  8,  8)               |
-        Score 1x1: the coarse class scores        (N, 11,  8,  8)               |
-        Up2   Deconvolution 4x4, stride 2, pad 1  (N, 11, 16, 16)           Skip 1x1
-        Fuse  Up2 + Skip                          (N, 11, 16, 16) <-- (N, 11, 16, 16)
-        Up4   bilinear x4, fixed (Deconvolution   (N, 11, 64, 64)
-              8x8, stride 4, pad 2)
+        Conv1 3x3 pad 1 - Relu - Pool 2x2         (N, 16, 32, 32) --- pool1 -------------------+
+        Conv2 3x3 pad 1 - Relu - Pool 2x2         (N, 32, 16, 16) --- pool2 ----+              |
+        Conv3 3x3 pad 1 - Relu - Pool 2x2         (N, 64,  8,  8)               |              |
+        Conv4 3x3 pad 1 - Relu                    (N, 64,  8,  8)               |              |
+        Score 1x1: the coarse class scores        (N, 11,  8,  8)               |              |
+        Up2   Deconvolution 4x4, stride 2, pad 1  (N, 11, 16, 16)          Skip2 1x1           |
+        Fuse2 Up2 + Skip2                         (N, 11, 16, 16) <-- (N, 11, 16, 16)          |
+        Up1   Deconvolution 4x4, stride 2, pad 1  (N, 11, 32, 32)                         Skip1 1x1
+        Fuse1 Up1 + Skip1                         (N, 11, 32, 32) <----------------------- (N, 11, 32, 32)
+        Up0   bilinear x2, fixed (Deconvolution   (N, 11, 64, 64)
+              4x4, stride 2, pad 1)
         PixelSoftmaxWithLoss against the masks    (N, 64, 64)
 
+    The names count poolings: Up2 lands on pool2's grid, where Skip2 scores
+    pool2, Up1 on pool1's, where Skip1 scores pool1, and Up0 on the image's.
     The receptive field of a coarse score is 38x38 pixels, enough to see a
-    whole digit. Up2 and Up4 start as bilinear interpolation
-    (``bilinear_kernel``, each class upsampled on its own). As in FCN, Up2 is
-    learnt from there and Up4 stays fixed (FCN: "the final upsampling is fixed
-    to bilinear"): a constant of the network, not a parameter, not saved. A
-    fixed bilinear kernel is separable, so Up4 is computed by
-    ``BilinearUpsampling``, two small matrix products per channel that give the
-    Deconvolution's numbers (tested) at a fraction of its im2col cost (the 8x8
-    Deconvolution took half of a training step's time). Neither upsampling
-    has a bias (FCN's have none; the score layers' biases do that job). The
-    score layers Score and Skip start at zero (FCN's initialisation: random
-    ones "yielded neither better performance nor faster convergence"), so an
-    untrained network scores every class 0 everywhere, loss ln K; the
-    convolutions are drawn with ``weight_init_std`` (He's by default).
+    whole digit; Skip2's is 10x10 and Skip1's 4x4: pieces of stroke, on
+    grids of 4 and 2 pixels where the coarse scores have 8. Up2, Up1 and Up0 start as bilinear interpolation
+    (``bilinear_kernel``, each class upsampled on its own). As in FCN, Up2 and
+    Up1 are learnt from there and the last upsampling stays fixed (FCN: "the
+    final upsampling is fixed to bilinear"): a constant of the network, not a
+    parameter, not saved. A fixed bilinear kernel is separable, so Up0 is
+    computed by ``BilinearUpsampling``, two small matrix products per channel
+    that give the Deconvolution's numbers (tested) at a fraction of its cost.
+    No upsampling has a bias (FCN's have none; the score layers' biases do
+    that job). The score layers Score, Skip2 and Skip1 start at zero (FCN's
+    initialisation: random ones "yielded neither better performance nor faster
+    convergence"), so an untrained network scores every class 0 everywhere,
+    loss ln K; the convolutions are drawn with ``weight_init_std`` (He's by
+    default).
 
-    Backpropagation through the two new joints:
+    Backpropagation through the joints, from the loss back:
 
-    * the upsampling: Deconvolution's backward is a plain convolution of dout
-      with the same kernel (``scratch.deconvolution``), so Up4 hands Fuse the
-      64x64 gradient gathered back to 16x16 (nothing to learn there), and Up2
-      hands Score the 16x16 gradient gathered to 8x8 and keeps its own dW;
-    * the sum: out = up2 + skip passes dout unchanged to both branches
-      (``Residual``'s backward), and where the branches split (pool2 feeds both
-      Conv3 and Skip) the two gradients that come back are added, dpool2 =
-      dConv3 + dSkip, before the gradient goes on into Pool2, Conv2, ...
+    * an upsampling: Deconvolution's backward is a plain convolution of dout
+      with the same kernel (``scratch.deconvolution``), so Up0 hands Fuse1 the
+      64x64 gradient gathered back to 32x32 (nothing to learn there), Up1 hands
+      Fuse2 the 32x32 one gathered to 16x16 and Up2 hands Score the 16x16 one
+      gathered to 8x8, each learnt one keeping its own dW;
+    * a sum: Fuse1's out = up1 + skip1 passes dout unchanged to both branches
+      (``Residual``'s backward), and so does Fuse2's out = up2 + skip2;
+    * a branch point: where a map feeds two layers, the two gradients that
+      come back are added before the gradient goes on down: pool2 feeds Conv3
+      and Skip2, so dpool2 = dConv3 + dSkip2; pool1 feeds Conv2 and Skip1, so
+      dpool1 = dConv2 + dSkip1 (dConv2 already holding what reached pool2 by
+      both of its paths), then into Pool1 and Conv1.
     """
 
     def __init__(self, input_dim=(1, 64, 64), channels=(16, 32, 64), num_classes=11, weight_init_std="he",
@@ -224,8 +249,9 @@ class FCN(Network):
         self.params = {
             "W1": conv(C1, C, 3, 3), "b1": zeros(C1), "W2": conv(C2, C1, 3, 3), "b2": zeros(C2),
             "W3": conv(C3, C2, 3, 3), "b3": zeros(C3), "W4": conv(C3, C3, 3, 3), "b4": zeros(C3),
-            "W_score": zeros(K, C3, 1, 1), "b_score": zeros(K), "W_skip": zeros(K, C2, 1, 1), "b_skip": zeros(K),
-            "W_up2": bilinear_kernel(K, 4, self.dtype),
+            "W_score": zeros(K, C3, 1, 1), "b_score": zeros(K),
+            "W_skip2": zeros(K, C2, 1, 1), "b_skip2": zeros(K), "W_skip1": zeros(K, C1, 1, 1), "b_skip1": zeros(K),
+            "W_up2": bilinear_kernel(K, 4, self.dtype), "W_up1": bilinear_kernel(K, 4, self.dtype),
         }
         p = self.params
         self.layers = OrderedDict()
@@ -237,9 +263,12 @@ class FCN(Network):
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
         self.layers["Score"] = self._convolution(p["W_score"], p["b_score"], 1, 0)
         self.layers["Up2"] = Deconvolution(p["W_up2"], zeros(K), stride=2, pad=1)
-        self.layers["Skip"] = self._convolution(p["W_skip"], p["b_skip"], 1, 0)
-        self.layers["Fuse"] = Residual()  # out = up2 + skip
-        self.layers["Up4"] = BilinearUpsampling(K, 4, self.dtype)  # = Deconvolution(bilinear_kernel(K, 8), 0, 4, 2)
+        self.layers["Skip2"] = self._convolution(p["W_skip2"], p["b_skip2"], 1, 0)
+        self.layers["Fuse2"] = Residual()  # out = up2 + skip2
+        self.layers["Up1"] = Deconvolution(p["W_up1"], zeros(K), stride=2, pad=1)
+        self.layers["Skip1"] = self._convolution(p["W_skip1"], p["b_skip1"], 1, 0)
+        self.layers["Fuse1"] = Residual()  # out = up1 + skip1
+        self.layers["Up0"] = BilinearUpsampling(K, 2, self.dtype)  # = Deconvolution(bilinear_kernel(K, 4), 0, 2, 1)
         self.last_layer = PixelSoftmaxWithLoss(ignore_index=IGNORE_INDEX)
 
     def _as_images(self, x):
@@ -247,16 +276,26 @@ class FCN(Network):
         check_scene_images(x.shape, self.input_dim)
         return x
 
+    def _forward(self, names, x):
+        for name in names:
+            x = self.layers[name].forward(x)
+        return x
+
+    def _backward(self, names, dout):
+        for name in reversed(names):
+            dout = self.layers[name].backward(dout)
+        return dout
+
     def predict(self, x):
         """Class scores (N, K, H, W) at every pixel of the images (N, *input_dim)."""
         x = self._as_images(x)
         L = self.layers
-        for name in LOW:
-            x = L[name].forward(x)
-        coarse = x  # pool2: on to Conv3 and to the skip's scores
-        for name in COARSE:
-            coarse = L[name].forward(coarse)
-        return L["Up4"].forward(L["Fuse"].forward(coarse, L["Skip"].forward(x)))
+        pool1 = self._forward(TO_POOL1, x)  # on to Conv2 and to Skip1
+        pool2 = self._forward(TO_POOL2, pool1)  # on to Conv3 and to Skip2
+        up2 = self._forward(COARSE, pool2)
+        fuse2 = L["Fuse2"].forward(up2, L["Skip2"].forward(pool2))
+        fuse1 = L["Fuse1"].forward(L["Up1"].forward(fuse2), L["Skip1"].forward(pool1))
+        return L["Up0"].forward(fuse1)
 
     def loss(self, x, masks):
         """Mean per-pixel cross-entropy of the scores against the masks (N, H, W), IGNORE_INDEX pixels left out."""
@@ -267,25 +306,26 @@ class FCN(Network):
     def gradient(self, x, masks):
         """Backpropagation; the loss of the forward pass is kept as ``last_loss``.
 
-        Up4, then the sum (the same dout to both branches), the skip's 1x1
-        convolution and the coarse path back to pool2, where the two
-        gradients add, then the first two stages.
+        Up0, then Fuse1 (the same dout to Up1 and Skip1), Up1, Fuse2 (the
+        same dout to the coarse path and Skip2), the coarse path back to
+        pool2, where the two gradients add, the second stage back to pool1,
+        where two gradients add again, then the first stage.
         """
         self.last_loss = self.loss(x, masks)
         L = self.layers
-        dcoarse, dskip = L["Fuse"].backward(L["Up4"].backward(self.last_layer.backward(1)))
-        dpool2 = L["Skip"].backward(dskip)
-        for name in reversed(COARSE):
-            dcoarse = L[name].backward(dcoarse)
-        dout = dcoarse + dpool2
-        for name in reversed(LOW):
-            dout = L[name].backward(dout)
-        grads = {}
+        dup1, dskip1 = L["Fuse1"].backward(L["Up0"].backward(self.last_layer.backward(1)))
+        dpool1_skip = L["Skip1"].backward(dskip1)
+        dup2, dskip2 = L["Fuse2"].backward(L["Up1"].backward(dup1))
+        dpool2_skip = L["Skip2"].backward(dskip2)
+        dpool2 = self._backward(COARSE, dup2) + dpool2_skip
+        dpool1 = self._backward(TO_POOL2, dpool2) + dpool1_skip
+        self._backward(TO_POOL1, dpool1)
+        grads = {}  # in params' order
         for i in range(1, 5):
             grads[f"W{i}"], grads[f"b{i}"] = L[f"Conv{i}"].dW, L[f"Conv{i}"].db
-        grads["W_score"], grads["b_score"] = L["Score"].dW, L["Score"].db
-        grads["W_skip"], grads["b_skip"] = L["Skip"].dW, L["Skip"].db
-        grads["W_up2"] = L["Up2"].dW
+        for name, layer in (("score", "Score"), ("skip2", "Skip2"), ("skip1", "Skip1")):
+            grads[f"W_{name}"], grads[f"b_{name}"] = L[layer].dW, L[layer].db
+        grads["W_up2"], grads["W_up1"] = L["Up2"].dW, L["Up1"].dW
         return grads
 
     def segment(self, x, batch_size=100):

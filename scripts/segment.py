@@ -5,7 +5,7 @@
     python scripts/segment.py show --weights runs/fcn-scratch.npz [--count 6]
 
 ``train`` draws --train-size scenes from MNIST's training images and
---test-size from its test images (``scratch.scenes``), trains the FCN-16s
+--test-size from its test images (``scratch.scenes``), trains the FCN-8s
 style network (``scratch.fcn``) with Adam on minibatches, saves the weights
 with the network's configuration and a history JSON (the loss of every step;
 the mean IoU on --eval-samples train and test scenes after each epoch, saved
@@ -46,8 +46,8 @@ def parse_args(argv=None):
                        help="--lr-decay-at's factor (default 0.1)")
     train.add_argument("--channels", type=cli.positive_int, nargs=3, default=DEFAULTS["channels"],
                        metavar=("C1", "C2", "C3"),
-                       help="the encoder's channels: conv1, conv2 (the skip's branch), conv3 and conv4 "
-                            "(default 16 32 64)")
+                       help="the encoder's channels: conv1 (pool1 feeds a skip), conv2 (pool2 feeds the other "
+                            "skip), conv3 and conv4 (default 16 32 64)")
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--train-size", type=cli.positive_int, default=10000,
                        help="training scenes (per epoch with --fresh; default 10000)")

@@ -93,7 +93,7 @@ def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
                          "--no-plot", "--no-progress", timeout=300))
     with np.load(weights) as saved, np.load(on) as after:
         assert np.abs(saved["W_score"]).max() > 1e-4  # trained away from its zero start
-        for name in ("W1", "W_score", "W_skip", "W_up2"):
+        for name in ("W1", "W_score", "W_skip2", "W_skip1", "W_up2", "W_up1"):
             np.testing.assert_allclose(after[name], saved[name], rtol=0, atol=1e-9, err_msg=name)
     other = run_script("segment.py", "train", "--init-weights", weights, "--channels", "8", "16", "32", "--epochs", "1",
                        "--train-size", "16", "--batch-size", "8", "--save", tmp_path / "other.npz", "--no-plot",
@@ -124,6 +124,23 @@ def test_weights_of_another_model_are_refused_in_one_line(tmp_path):
     np.savez(path, W1=np.zeros(3))
     result = run_script("segment.py", "evaluate", "--weights", path, "--test-size", "4")
     assert_usage_error(result, "holds no FCN")
+
+
+def test_weights_of_the_earlier_fcn_16s_are_refused_in_one_line(tmp_path):
+    """Weights saved before the second skip (FCN-16s style: one skip, "W_skip") have an FCN configuration
+    but not the network's parameters: one line naming what is missing."""
+    from scratch import serialization
+    from scratch.fcn import FCN
+
+    params = dict(FCN(seed=0).params)
+    params["W_skip"], params["b_skip"] = params.pop("W_skip2"), params.pop("b_skip2")
+    del params["W_skip1"], params["b_skip1"], params["W_up1"]
+    path = tmp_path / "fcn16s.npz"
+    serialization.save_params(path, params, {"model": "fcn", "input_dim": [1, 64, 64], "channels": [16, 32, 64],
+                                             "num_classes": 11, "dtype": "float32"})
+    result = run_script("segment.py", "evaluate", "--weights", path, "--test-size", "4")
+    assert_usage_error(result, "parameters do not fit this network: missing ['W_skip1', 'W_skip2', 'W_up1'")
+    assert "unexpected ['W_skip', 'b_skip']" in result.stderr, result.stderr
 
 
 @requires_mnist

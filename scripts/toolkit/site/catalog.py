@@ -215,8 +215,8 @@ CATALOG = (
        ["boxes.BoxCoder[encode]"]),
     _c("decode_boxes", "8.4", "R-CNN's deltas applied to proposals, clamped at log(1000/16) (BoxCoder)", "detection",
        ["boxes.BoxCoder[decode]"]),
-    _c("FCN", "8.4", "Semantic segmentation, FCN-16s style: 1x1 scores, learnt x2 deconvolution + pool2 skip, "
-       "bilinear x4", "network", ["fcn.Forward", "fcn.Segment", "fcn.TrainingRun"]),
+    _c("FCN", "8.4", "Semantic segmentation, FCN-8s style: 1x1 scores, two learnt x2 deconvolutions + pool2 and "
+       "pool1 skips, bilinear x2", "network", ["fcn.Forward", "fcn.Segment", "fcn.TrainingRun"]),
     _c("BilinearUpsampling", "8.4", "FCN's fixed bilinear upsampling, separable (F.conv_transpose2d by "
        "bilinear_kernel)", "layer", ["fcn.BilinearUpsampling"]),
     _c("SmoothL1Loss", "8.4", "Smooth L1 (Huber) loss, Fast R-CNN's box regression (F.smooth_l1_loss)", "loss",
