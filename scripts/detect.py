@@ -128,12 +128,12 @@ def parse_args(argv=None):
         if args.method == "rcnn" and args.batch_size > args.train_size * detection.ROIS_PER_SCENE:
             parser.error(f"--batch-size {args.batch_size} is larger than --train-size {args.train_size} times "
                          f"{detection.ROIS_PER_SCENE} proposals: not one step per epoch")
+    if args.command == "show" and not 0 <= args.min_score <= 1:
+        parser.error(f"--min-score must lie in [0, 1], got {args.min_score:g}")
     start = args.weights if args.command in ("evaluate", "show") else args.init_weights
     if start is not None and not os.path.isfile(start):
         parser.error(f"no weights file at {start}")
     if args.command == "show":
-        if not 0 <= args.min_score <= 1:
-            parser.error(f"--min-score must lie in [0, 1], got {args.min_score:g}")
         figures.require_matplotlib(parser)
         args.out = args.out or os.path.join("runs", f"detection-{args.backend}.png")
         paths.check_output("--out", args.out)

@@ -128,6 +128,7 @@ def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
     (("evaluate", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
     (("show", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
     (("show", "--weights", "x.npz", "--count", "0"), "positive integer"),
+    (("show", "--weights", "x.npz", "--min-score", "1.5"), "--min-score must lie in [0, 1], got 1.5"),
     (("train", "--init-weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
 ])
 def test_bad_arguments_are_one_line(args, words):

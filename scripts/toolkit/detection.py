@@ -160,9 +160,11 @@ def train(network, optimizer, data, epochs, seed, show_progress=True, on_epoch=N
     return losses
 
 
-def detect(network, method, images, dtype, chunk=100):
+def detect(network, method, images, dtype, chunk=25):
     """(detections per scene, seconds): proposals, (R-CNN) warping, the network, box decoding and per-class
-    NMS, ``chunk`` scenes at a time. Detections are dicts {"boxes", "scores", "labels"} of NumPy arrays."""
+    NMS, ``chunk`` scenes at a time (25: twice as fast as 100 for Fast R-CNN's NumPy network, whose im2col
+    arrays of 100 scenes outgrow the caches; measured 1.15 s against 2.4 s for 200 test scenes). Detections
+    are dicts {"boxes", "scores", "labels"} of NumPy arrays."""
     from scratch.proposals import propose_scenes, warp
 
     start = time.perf_counter()
