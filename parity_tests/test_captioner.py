@@ -32,7 +32,7 @@ from scratch.multi_digit import make_multi_digit
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
 
-SMALL = {"channels": (4, 6, 8), "encoder_size": 20, "hidden_size": 24, "embed_size": 8}  # the training run's network: fast
+SMALL = {"channels": (4, 6, 8), "encoder_size": 20, "hidden_size": 24, "embed_size": 8}  # the training run's: fast
 
 
 def digit_set(m=40, seed=0):

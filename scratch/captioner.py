@@ -8,10 +8,11 @@ The network
 -----------
 Encoder (chapter-7 layers), picture -> the LSTM's initial state (h0, c0), each (N, H):
 
-    Conv1 3x3 pad 1 - Relu - Pool 2x2 - Conv2 3x3 pad 1 - Relu - Pool 2x2 - Conv3 3x3 pad 1 - Relu - Pool 3x3 stride 2 pad 1
-    (1, 28, 140) -> (C1, 14, 70) -> (C2, 7, 35) -> (C3, 4, 18)
-    - Affine (F) - Relu -+- Affine_h - Tanh -> h0
-                         +- Affine_c        -> c0
+    Conv1 3x3 pad 1 - Relu - Pool 2x2                  (1, 28, 140) -> (C1, 14, 70)
+    Conv2 3x3 pad 1 - Relu - Pool 2x2                  -> (C2, 7, 35)
+    Conv3 3x3 pad 1 - Relu - Pool 3x3 stride 2 pad 1   -> (C3, 4, 18)
+    Affine (F) - Relu -+- Affine_h - Tanh -> h0
+                       +- Affine_c        -> c0
 
 Three conv stages see a whole digit (the third's receptive field is 18 pixels
 wide, a digit's ink about 20); the last pool overlaps (3x3, stride 2, pad 1)

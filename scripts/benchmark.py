@@ -2,8 +2,9 @@
 
 The networks: train.py's eight classifiers, then the image captioner (``captioner``: ``scratch.Captioner``
 in caption.py's full-size shape, channels 16, 32 and 64, encoder 512, hidden size 256, embedding 16,
-trained with Adam at lr 0.001 on seeded random pictures (N, 1, 28, 140) and captions of 1 to 5 digits; its inference is greedy
-captioning, in the batches of 500 that ``Captioner.evaluate`` uses, scored by the exact-caption accuracy).
+trained with Adam at lr 0.001 on seeded random pictures (N, 1, 28, 140) and captions of 1 to 5 digits;
+its inference is greedy captioning, in the batches of 500 that ``Captioner.evaluate`` uses, scored by the
+exact-caption accuracy).
 The four sides, each the same network from the same weights on the same data:
 
 * ``scratch``: this project's NumPy backend (``scratch/``), the subject of the book, on the fast

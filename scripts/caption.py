@@ -57,8 +57,9 @@ def parse_args(argv=None):
     train.add_argument("--seed", type=cli.non_negative_int, default=0,
                        help="seeds the initial weights and the minibatch order (default 0)")
     train.add_argument("--init-weights", metavar="PATH", default=None,
-                       help="start from these weights (saved by caption.py, the same --channels, --encoder-size, --hidden-size "
-                            "and --embed-size), e.g. to train on with a smaller --lr; Adam's state starts afresh")
+                       help="start from these weights (saved by caption.py, the same --channels, --encoder-size, "
+                            "--hidden-size and --embed-size), e.g. to train on with a smaller --lr; Adam's state "
+                            "starts afresh")
     train.add_argument("--readable", action="store_true", help="scratch backend: the readable conv layers")
     train.add_argument("--save", metavar="PATH", default=None,
                        help="the weights (default runs/captioner-<backend>.npz)")

@@ -1,4 +1,6 @@
-"""Compare two train.py (or caption.py, segment.py, detect.py) runs curve for curve: whole-run parity of the two backends.
+"""Compare two training runs curve for curve: whole-run parity of the two backends.
+
+The runs are train.py's, caption.py's, segment.py's or detect.py's.
 
 Train the same network twice, once per backend, from the same seed (the same
 initial weights, minibatches and augmentation draws), then compare the JSON
@@ -30,10 +32,9 @@ import sys
 from toolkit import cli, paths
 from toolkit.history import backend_label, check_same_training, differences, load_history, plot_comparison
 
-DESCRIPTION = """Compare the histories (.json) of two train.py, caption.py, segment.py or detect.py
-runs, typically the same run
-with --backend scratch and --backend torch: the minibatch loss at every
-iteration and the accuracies of every row. Fails if the options differ (apart
+DESCRIPTION = """Compare the histories (.json) of two train.py, caption.py, segment.py or
+detect.py runs, typically the same run with --backend scratch and --backend torch: the
+minibatch loss at every iteration and the accuracies of every row. Fails if the options differ (apart
 from the backend and the output paths) or if the loss curves part by more than
 --tolerance relative to the loss. --plot draws both loss curves and their
 difference."""
