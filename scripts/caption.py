@@ -89,19 +89,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.command == "train":
         args.save = args.save or os.path.join("runs", f"captioner-{args.backend}.npz")
-        args.history = args.history or os.path.splitext(args.save)[0] + ".json"
-        paths.check_output("--save", args.save)
-        paths.check_output("--history", args.history)
-        args.plot = None if args.no_plot else args.plot or os.path.splitext(args.save)[0] + ".png"
-        if args.plot is not None:
-            paths.check_output("--plot", args.plot)
-            figures.require_matplotlib(parser, "drawing the curves", ", or pass --no-plot")
-        if args.lr_decay >= 1:
-            parser.error(f"--lr-decay multiplies the learning rate and must be below 1, got {args.lr_decay:g}")
-        late = [epoch for epoch in args.lr_decay_at if epoch >= args.epochs]
-        if late:
-            parser.error(f"--lr-decay-at {late[0]:g} is at or past the end of training (--epochs {args.epochs})")
-        args.lr_decay_at = tuple(sorted(args.lr_decay_at))
+        training.check_run_outputs(parser, args)
     start = args.weights if args.command in ("evaluate", "show") else args.init_weights
     if start is not None and not os.path.isfile(start):
         parser.error(f"no weights file at {start}")

@@ -8,14 +8,15 @@ backend runs the same loop on the same minibatches from the same initial
 weights, so the two can be compared run against run.
 """
 import math
+import os
 import time
 
 import numpy as np
 
-from . import backends, data, figures, models, progress, weights
+from . import backends, data, figures, models, paths, progress, weights
 
 __all__ = ["LOSS_LIMIT", "WEIGHT_LIMIT", "AUGMENT_DEFAULTS", "RULE", "check_augment_options", "make_augmenter",
-           "augment_summary", "lr_schedule", "plot_curves", "check_loss", "largest_weight",
+           "augment_summary", "check_run_outputs", "lr_schedule", "plot_curves", "check_loss", "largest_weight",
            "check_weights", "build_network", "train", "load_training_data"]
 
 # Divergence (see check_loss, check_weights): a network guessing among the 10 classes has loss
@@ -77,6 +78,25 @@ def lr_schedule(args, iter_per_epoch):
         lr *= args.lr_decay
         schedule[math.ceil(round(epoch * iter_per_epoch, 9))] = lr  # round: 1.1 * 100 is 110.00000000000001
     return schedule
+
+
+def check_run_outputs(parser, args):
+    """The train command of caption.py, segment.py and detect.py: --history and --plot default to the --save
+    path with .json and .png (none with --no-plot), all three writable; --lr-decay below 1 and every
+    --lr-decay-at epoch before --epochs (sorted). A problem is a usage error now, before any data loads."""
+    args.history = args.history or os.path.splitext(args.save)[0] + ".json"
+    paths.check_output("--save", args.save)
+    paths.check_output("--history", args.history)
+    args.plot = None if args.no_plot else args.plot or os.path.splitext(args.save)[0] + ".png"
+    if args.plot is not None:
+        paths.check_output("--plot", args.plot)
+        figures.require_matplotlib(parser, "drawing the curves", ", or pass --no-plot")
+    if args.lr_decay >= 1:
+        parser.error(f"--lr-decay multiplies the learning rate and must be below 1, got {args.lr_decay:g}")
+    late = [epoch for epoch in args.lr_decay_at if epoch >= args.epochs]
+    if late:
+        parser.error(f"--lr-decay-at {late[0]:g} is at or past the end of training (--epochs {args.epochs})")
+    args.lr_decay_at = tuple(sorted(args.lr_decay_at))
 
 
 def plot_curves(path, losses, epochs, train_acc, test_acc, title):
