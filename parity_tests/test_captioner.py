@@ -184,7 +184,9 @@ class TestInit(unittest.TestCase):
         self.assertEqual(shapes["W3"], (64, 32, 3, 3))
         self.assertEqual(shapes["W4"], (512, 64 * 4 * 18))  # 28 x 140 -> 14 x 70 -> 7 x 35 -> 4 x 18
         self.assertEqual(shapes["W_h"], (256, 512))
-        self.assertEqual(shapes["W_c"], (256, 512))
+        self.assertEqual(shapes["W_key"], (256, 64 * 4))  # a column of the last feature map -> a key
+        self.assertEqual(shapes["W_pos"], (18, 256))  # one per column
+        self.assertEqual(shapes["W_att"], (256, 2 * 256))  # [context, h] -> the attentional state
         self.assertEqual(shapes["weight_ih"], (1024, 16))
         self.assertEqual(shapes["W_out"], (13, 256))
         for cls in (S.Captioner, R.Captioner):

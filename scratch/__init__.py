@@ -35,6 +35,7 @@ from . import augment
 from . import recurrent
 from . import lstm
 from . import time_layers
+from . import attention
 from . import multi_digit
 from . import captioner
 from . import deconvolution
@@ -50,7 +51,7 @@ from . import smooth_l1
 from . import rcnn
 from . import fast_rcnn
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics, scenes, fcn, segmentation_metrics, proposals, smooth_l1, rcnn, fast_rcnn)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, attention, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics, scenes, fcn, segmentation_metrics, proposals, smooth_l1, rcnn, fast_rcnn)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -84,6 +85,7 @@ from .augment import *  # noqa: E402,F401,F403
 from .recurrent import *  # noqa: E402,F401,F403
 from .lstm import *  # noqa: E402,F401,F403
 from .time_layers import *  # noqa: E402,F401,F403
+from .attention import *  # noqa: E402,F401,F403
 from .multi_digit import *  # noqa: E402,F401,F403
 from .captioner import *  # noqa: E402,F401,F403
 from .deconvolution import *  # noqa: E402,F401,F403

@@ -6,30 +6,34 @@
 
 The network
 -----------
-Encoder (chapter-7 layers), picture -> the LSTM's initial state (h0, c0), each (N, H):
+Encoder (chapter-7 layers): three conv stages turn the picture into a map of C3 x 4 x 18, read two ways:
 
     Conv1 3x3 pad 1 - Relu - Pool 2x2                  (1, 28, 140) -> (C1, 14, 70)
     Conv2 3x3 pad 1 - Relu - Pool 2x2                  -> (C2, 7, 35)
     Conv3 3x3 pad 1 - Relu - Pool 3x3 stride 2 pad 1   -> (C3, 4, 18)
-    Affine (F) - Relu -+- Affine_h - Tanh -> h0
-                       +- Affine_c        -> c0
+    the whole map:  Affine4 (F) - Relu - Affine_h - Tanh          -> h0 (N, H), the LSTM's first state
+    each column s:  its C3 x 4 values - Affine_key, + W_pos[s]    -> keys (N, S = 18, H)
 
 Three conv stages see a whole digit (the third's receptive field is 18 pixels
 wide, a digit's ink about 20); the last pool overlaps (3x3, stride 2, pad 1)
-because 7 x 35 does not halve. The hidden layer F (``encoder_size``) lets the
-encoder do what one affine map cannot: say which digit is the first, second,
-... of a row whose digits sit at random places. Its features give both halves
-of the LSTM's state: tanh keeps h0 in (-1, 1), the range of every later
-h = o * tanh(c); c0, the cell (the LSTM's memory), is unbounded like every c.
-With h0 alone from one affine map (and c0 = 0), the captioner learns far more
-slowly (docs/captioning.md). Backward: the gradients with respect to h0 and c0
-(``lstm.dh``, ``lstm.dc``) come back through their own affine layers and add
-up in the hidden layer, then run back through the encoder.
+because 7 x 35 does not halve. The summary h0 tells the decoder where the
+digits are and how many; a key tells it what one column (8 pixels of the
+picture, seeing about 30) holds, and W_pos, learnt, where that column is.
+The cell state starts at c0 = 0.
 
-Decoder (the sequel's chapter-6 layers), teacher forcing:
+Decoder (the sequel's chapters 6 and 8), teacher forcing:
 
-    tokens (N, T) - TimeEmbedding - TimeLSTM (from h0, c0) - TimeAffine - TimeSoftmaxWithLoss
-                    (N, T, E)       (N, T, H)               (N, T, V)    mean over non-padding
+    tokens (N, T) - TimeEmbedding - TimeLSTM (from h0, 0)  -> hs (N, T, H)
+    TimeAttention(hs, keys)                                -> context (N, T, H): the columns each step looks at
+    [context, hs] - TimeAffine (W_att) - Tanh - TimeAffine (W_out) - TimeSoftmaxWithLoss (mean over non-padding)
+
+At each step the LSTM's state asks for a column (``scratch.attention``:
+softmax(hs keys^T / sqrt(H)) keys), and the scores of the next token come
+from what it found there together with the state (Luong's attentional
+layer; the sequel's AttentionSeq2seq joins them the same way, without the
+tanh layer). Why attention: with the encoder's state alone (the design of
+docs/captioning.md's first runs), the LSTM had to carry every digit of the
+row from h0; the longest captions suffered most.
 
 The vocabulary (V = 13 tokens): the digits 0-9 are their own tokens, then
 ``END`` = 10, ``START`` = 11 and ``PAD_TOKEN`` = 12 (so the tokens a caption
@@ -46,20 +50,29 @@ LSTM is causal: the <pad> inputs after <end> change no counted score, and the
 
 Greedy decoding (``generate``): from h0, feed <start>, take the highest score
 among the tokens a caption holds (the digits and <end>; <start> and <pad> are
-never chosen), feed it back, until <end> or ``max_len`` tokens.
+never chosen), feed it back, until <end> or ``max_len`` tokens; the keys are
+computed once per picture.
+
+Backward: the decoder's layers in reverse; the gradient of [context, hs]
+splits, the context's part runs back through the attention to hs and to the
+keys, and the hs part joins the one from the attention before the LSTM. The
+gradients with respect to h0 (``lstm.dh``) and the keys come back through
+their layers and add up on the last feature map, which runs back through the
+convolutions.
 
 Parameters (``params``; affine weights (out, in) like ``nn.Linear``, the LSTM's
 in ``nn.LSTM``'s layout, ``scratch.lstm``):
 
     W1 (C1, C, 3, 3), b1; W2 (C2, C1, 3, 3), b2; W3 (C3, C2, 3, 3), b3;
-    W4 (F, C3 * 4 * 18), b4; W_h (H, F), b_h; W_c (H, F), b_c                 the encoder
+    W4 (F, C3 * 4 * 18), b4; W_h (H, F), b_h                                  the summary -> h0
+    W_key (H, C3 * 4), b_key; W_pos (18, H)                                   the keys
     W_embed (V, E); weight_ih (4H, E), weight_hh (4H, H), bias_ih, bias_hh (4H,);
-    W_out (V, H), b_out (V,)                                                  the decoder
+    W_att (H, 2H), b_att; W_out (V, H), b_out (V,)                            the decoder
 
 Initial draws, in this order from one generator: W1, W2, W3, W4 with He's scale
-(``weight_init_std``, default 'he'), W_h and W_c with Xavier's sqrt(1 / fan-in),
-W_embed ~ N(0, 1) (``nn.Embedding``'s), weight_ih, weight_hh and W_out with
-Xavier's scale; biases 0.
+(``weight_init_std``, default 'he'), W_h and W_key with Xavier's sqrt(1 / fan-in),
+W_pos and W_embed ~ N(0, 1) (an embedding's, ``nn.Embedding``'s), weight_ih,
+weight_hh, W_att and W_out with Xavier's scale; biases 0.
 """
 from collections import OrderedDict
 
@@ -67,6 +80,7 @@ import numpy as np
 
 from .checks import check_size, dtype_of
 from .layers import Relu, Tanh
+from .attention import TimeAttention
 from .lstm import TimeLSTM
 from .network_base import Network
 from .simple_convnet import check_input_dim, conv_output_size
@@ -183,8 +197,8 @@ def check_max_len(max_len, who="Captioner.generate"):
 
 
 class Captioner(Network):
-    """A CNN encoder gives an LSTM decoder its initial state; the decoder writes the caption
-    (module docstring: layers, vocabulary, parameters)."""
+    """A CNN encoder reads the picture; an LSTM decoder, starting from the encoder's summary and
+    attending to its columns, writes the caption (module docstring: layers, vocabulary, parameters)."""
 
     def __init__(self, input_dim=(1, 28, 140), channels=(16, 32, 64), encoder_size=512, hidden_size=256,
                  embed_size=16, weight_init_std="he", dtype="float32", seed=None, readable=False):
@@ -203,40 +217,58 @@ class Captioner(Network):
             "W3": self._init_weight((C3, C2, 3, 3), weight_init_std, rng), "b3": zeros(C3),
             "W4": self._init_weight((F, C3 * h3 * w3), weight_init_std, rng), "b4": zeros(F),
             "W_h": self._init_weight((H, F), "xavier", rng), "b_h": zeros(H),
-            "W_c": self._init_weight((H, F), "xavier", rng), "b_c": zeros(H),
+            "W_key": self._init_weight((H, C3 * h3), "xavier", rng), "b_key": zeros(H),
+            "W_pos": self._init_weight((w3, H), 1.0, rng),
             "W_embed": self._init_weight((V, E), 1.0, rng),
             "weight_ih": self._init_weight((4 * H, E), "xavier", rng),
             "weight_hh": self._init_weight((4 * H, H), "xavier", rng),
             "bias_ih": zeros(4 * H), "bias_hh": zeros(4 * H),
+            "W_att": self._init_weight((H, 2 * H), "xavier", rng), "b_att": zeros(H),
             "W_out": self._init_weight((V, H), "xavier", rng), "b_out": zeros(V),
         }
         p = self.params
-        self.layers = OrderedDict()  # the encoder, up to its hidden layer
+        self.layers = OrderedDict()  # the encoder's convolutions
         for i, (size, stride, pad) in enumerate(POOLS, start=1):
             self.layers[f"Conv{i}"] = self._convolution(p[f"W{i}"], p[f"b{i}"], 1, 1)
             self.layers[f"Relu{i}"] = Relu()
             self.layers[f"Pool{i}"] = self._pooling(size, size, stride, pad)
         self.layers["Conv1"].need_dx = False  # nothing upstream needs dL/dx of the images
-        self.layers["Affine4"] = self._affine(p["W4"], p["b4"])
-        self.layers["Relu4"] = Relu()
-        self.affine_h, self.tanh_h = self._affine(p["W_h"], p["b_h"]), Tanh()  # hidden layer -> h0
-        self.affine_c = self._affine(p["W_c"], p["b_c"])                      # hidden layer -> c0
+        self.summary = OrderedDict(Affine4=self._affine(p["W4"], p["b4"]), Relu4=Relu(),  # the whole picture -> h0
+                                   Affine_h=self._affine(p["W_h"], p["b_h"]), Tanh_h=Tanh())
+        self.key = TimeAffine(p["W_key"], p["b_key"])  # each column -> a key
         self.embed = TimeEmbedding(p["W_embed"])  # the decoder
         self.lstm = TimeLSTM(p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+        self.attention = TimeAttention()
+        self.attentional = TimeAffine(p["W_att"], p["b_att"])
+        self.tanh_att = Tanh()
         self.output = TimeAffine(p["W_out"], p["b_out"])
         self.last_layer = TimeSoftmaxWithLoss(ignore_index=PAD_TOKEN)
 
     def encode(self, x):
-        """Pictures (N, *input_dim) -> the LSTM's initial state (h0, c0), each (N, H)."""
+        """Pictures (N, *input_dim) -> the LSTM's initial state h0 (N, H) and the column keys (N, S, H)."""
         x = self._as_images(x)
         for layer in self.layers.values():
             x = layer.forward(x)
-        return self.tanh_h.forward(self.affine_h.forward(x)), self.affine_c.forward(x)
+        self.feature_shape = x.shape
+        N, C3, h3, w3 = x.shape
+        columns = x.transpose(0, 3, 1, 2).reshape(N, w3, C3 * h3)  # column s: its C3 x h3 features
+        keys = self.key.forward(columns) + self.params["W_pos"]
+        h = x.reshape(N, -1)
+        for layer in self.summary.values():
+            h = layer.forward(h)
+        return h, keys
+
+    def decode(self, hs, keys):
+        """The LSTM's states (N, T, H) and the keys -> scores (N, T, V): attend, combine, score."""
+        context = self.attention.forward(hs, keys)
+        combined = self.tanh_att.forward(self.attentional.forward(np.concatenate([context, hs], axis=2)))
+        return self.output.forward(combined)
 
     def predict(self, x, inputs):
         """Scores (N, T, V) of the next token after each of the input tokens (N, T), teacher forcing."""
-        self.lstm.set_state(*self.encode(x))
-        return self.output.forward(self.lstm.forward(self.embed.forward(inputs)))
+        h0, keys = self.encode(x)
+        self.lstm.set_state(h0, np.zeros_like(h0))
+        return self.decode(self.lstm.forward(self.embed.forward(inputs)), keys)
 
     def loss(self, x, captions):
         """Mean cross-entropy of the caption's tokens (d1..dk <end>) given the picture, padding ignored."""
@@ -246,44 +278,49 @@ class Captioner(Network):
         return self.last_layer.forward(self.predict(x, inputs), targets)
 
     def gradient(self, x, captions):
-        """Backpropagation; the loss of the forward pass is kept as ``last_loss``.
-
-        Decoder first (loss - TimeAffine - TimeLSTM - TimeEmbedding), then the
-        gradients with respect to the LSTM's initial state (``lstm.dh``,
-        ``lstm.dc``) come back through their affine layers, add up in the
-        encoder's hidden layer and run back through the encoder.
-        """
+        """Backpropagation (module docstring, "Backward"); the loss of the forward pass is kept as ``last_loss``."""
         self.last_loss = self.loss(x, captions)
+        H = self.hidden_size
         dout = self.output.backward(self.last_layer.backward(1))
-        self.embed.backward(self.lstm.backward(dout))
-        dout = self.affine_h.backward(self.tanh_h.backward(self.lstm.dh)) + self.affine_c.backward(self.lstm.dc)
+        dout = self.attentional.backward(self.tanh_att.backward(dout))  # d[context, hs]
+        dhs_attention, dkeys = self.attention.backward(dout[:, :, :H])
+        self.embed.backward(self.lstm.backward(dout[:, :, H:] + dhs_attention))
+        dW_pos = dkeys.sum(axis=0)  # W_pos is added to every picture's keys
+        N, C3, h3, w3 = self.feature_shape
+        dmap = self.key.backward(dkeys).reshape(N, w3, C3, h3).transpose(0, 2, 3, 1)  # columns back in place
+        dh0 = self.lstm.dh
+        for layer in reversed(self.summary.values()):
+            dh0 = layer.backward(dh0)
+        dmap = dmap + dh0.reshape(self.feature_shape)  # the two readings of the map add up
         for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        L = self.layers
+            dmap = layer.backward(dmap)
+        L, S = self.layers, self.summary
         return {"W1": L["Conv1"].dW, "b1": L["Conv1"].db, "W2": L["Conv2"].dW, "b2": L["Conv2"].db,
-                "W3": L["Conv3"].dW, "b3": L["Conv3"].db, "W4": L["Affine4"].dW, "b4": L["Affine4"].db,
-                "W_h": self.affine_h.dW, "b_h": self.affine_h.db, "W_c": self.affine_c.dW, "b_c": self.affine_c.db,
-                "W_embed": self.embed.dW, "weight_ih": self.lstm.dweight_ih, "weight_hh": self.lstm.dweight_hh,
-                "bias_ih": self.lstm.dbias_ih, "bias_hh": self.lstm.dbias_hh,
+                "W3": L["Conv3"].dW, "b3": L["Conv3"].db, "W4": S["Affine4"].dW, "b4": S["Affine4"].db,
+                "W_h": S["Affine_h"].dW, "b_h": S["Affine_h"].db, "W_key": self.key.dW, "b_key": self.key.db,
+                "W_pos": dW_pos, "W_embed": self.embed.dW, "weight_ih": self.lstm.dweight_ih,
+                "weight_hh": self.lstm.dweight_hh, "bias_ih": self.lstm.dbias_ih, "bias_hh": self.lstm.dbias_hh,
+                "W_att": self.attentional.dW, "b_att": self.attentional.db,
                 "W_out": self.output.dW, "b_out": self.output.db}
 
     def generate(self, x, max_len=6):
         """Greedy captions (N, max_len) int64: digits, then -1 from the <end> on (the <end> not written).
 
-        One LSTM step per token, from (h0, c0) and <start>; each step feeds back its
-        highest-scoring token among the digits and <end> (the first of equal
-        scores, as ``argmax``). A row without <end> after ``max_len`` tokens
-        keeps them all.
+        One LSTM step per token, from (h0, 0) and <start>; each step attends to
+        the keys, scores, and feeds back its highest-scoring token among the
+        digits and <end> (the first of equal scores, as ``argmax``). A row
+        without <end> after ``max_len`` tokens keeps them all.
         """
         max_len = check_max_len(max_len)
-        h, c = self.encode(x)
+        h, keys = self.encode(x)
+        c = np.zeros_like(h)
         N = len(h)
         token = np.full((N, 1), START, dtype=np.int64)
         out = np.full((N, max_len), CAPTION_PAD, dtype=np.int64)
         done = np.zeros(N, dtype=bool)
         for t in range(max_len):
             self.lstm.set_state(h, c)
-            scores = self.output.forward(self.lstm.forward(self.embed.forward(token)))[:, 0, :]
+            scores = self.decode(self.lstm.forward(self.embed.forward(token)), keys)[:, 0, :]
             h, c = self.lstm.h, self.lstm.c
             token = np.argmax(scores[:, :END + 1], axis=1)  # the digits and <end>
             done |= token == END

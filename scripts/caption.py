@@ -40,6 +40,9 @@ def parse_args(argv=None):
                             "(default: a constant rate)")
     train.add_argument("--lr-decay", type=cli.positive_float, default=0.1, metavar="FACTOR",
                        help="--lr-decay-at's factor (default 0.1)")
+    train.add_argument("--warmup", type=cli.non_negative_int, default=0, metavar="STEPS",
+                       help="raise the learning rate linearly from --lr / STEPS to --lr over the first STEPS steps "
+                            "(default 0: none)")
     train.add_argument("--hidden-size", type=cli.positive_int, default=DEFAULTS["hidden_size"])
     train.add_argument("--embed-size", type=cli.positive_int, default=DEFAULTS["embed_size"])
     train.add_argument("--channels", type=cli.positive_int, nargs=3, default=DEFAULTS["channels"],
@@ -90,6 +93,10 @@ def parse_args(argv=None):
     if args.command == "train":
         args.save = args.save or os.path.join("runs", f"captioner-{args.backend}.npz")
         training.check_run_outputs(parser, args)
+        try:
+            training.lr_schedule(args, args.train_size // args.batch_size)  # a decay inside the warmup
+        except ValueError as error:
+            parser.error(str(error))
     start = args.weights if args.command in ("evaluate", "show") else args.init_weights
     if start is not None and not os.path.isfile(start):
         parser.error(f"no weights file at {start}")

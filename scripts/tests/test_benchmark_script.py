@@ -137,9 +137,9 @@ def test_captioner_sides_caption_alike():
     model = "captioner"
     seed_network = benchmark.build(scratch, model, "float64")
     assert (seed_network.hidden_size, seed_network.readable) == (256, False)
-    for name, factor in (("W_h", 5.0), ("weight_hh", 5.0), ("W_out", 5.0)):  # captions that differ by picture
-        seed_network.params[name] *= factor
-    seed_network.params["b_out"][10] += 3.0  # <end> (scratch.captioner.END) more likely: captions that stop
+    for name, factor in (("W_h", 5.0), ("W_key", 5.0), ("weight_hh", 5.0), ("W_out", 5.0)):  # captions that
+        seed_network.params[name] *= factor                                                      # differ by picture
+    seed_network.params["b_out"][10] += 6.5  # <end> (scratch.captioner.END) more likely: captions that stop
     x, t = benchmark.batch(model, "float64", 8)
     x_test = benchmark.batch(model, "float64", 40, seed=1)[0]
     t_test = seed_network.generate(x_test)

@@ -93,6 +93,7 @@ def test_training_on_from_saved_weights_starts_from_them(trained, tmp_path):
     (("train", "--epochs", "0"), "positive integer"),
     (("train", "--epochs", "2", "--lr-decay-at", "2"), "at or past the end of training"),
     (("train", "--lr-decay-at", "1", "--lr-decay", "1.5"), "must be below 1"),
+    (("train", "--epochs", "2", "--warmup", "1000", "--lr-decay-at", "1"), "falls inside the --warmup"),
     (("evaluate", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
     (("show", "--weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
     (("train", "--init-weights", "no-such-file.npz"), "no weights file at no-such-file.npz"),
@@ -103,13 +104,15 @@ def test_bad_arguments_are_one_line(args, words):
 
 @requires_mnist
 def test_both_backends_train_the_same_loss_curve_in_float64(tmp_path):
-    """compare_runs.py on caption.py's histories: the whole-run parity check, in miniature (6 steps)."""
+    """compare_runs.py on caption.py's histories: the whole-run parity check, in miniature (6 steps, the
+    first 3 a warmup)."""
     histories = []
     for backend in ("scratch", "torch"):
         weights = tmp_path / f"captioner-{backend}.npz"
         succeeded(run_script("caption.py", "train", "--backend", backend, "--dtype", "float64", "--epochs", "2",
                              "--train-size", "96", "--test-size", "32", "--eval-samples", "32", "--batch-size", "32",
-                             "--fresh", "--save", weights, "--no-plot", "--no-progress", timeout=300))
+                             "--fresh", "--warmup", "3", "--save", weights, "--no-plot", "--no-progress",
+                             timeout=300))
         histories.append(weights.with_suffix(".json"))
     result = succeeded(run_script("compare_runs.py", *histories, timeout=120))
     assert "captioner, float64, 6 iterations" in result, result

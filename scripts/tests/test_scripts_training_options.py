@@ -131,6 +131,20 @@ def test_lr_schedule_names_the_iterations_and_rates(tmp_path):
     assert constant.lr_decay_at == () and training.lr_schedule(constant, 4.0) == {}
 
 
+def test_lr_schedule_warms_up_linearly_then_decays():
+    """caption.py's --warmup W: lr * (i + 1) / W at iterations 0..W-1, then the step decay; a decay inside
+    the warmup is refused."""
+    from types import SimpleNamespace
+
+    from toolkit import training
+
+    args = SimpleNamespace(lr=0.001, warmup=4, lr_decay_at=(2.0,), lr_decay=0.1)
+    assert training.lr_schedule(args, 3.0) == pytest.approx({0: 0.00025, 1: 0.0005, 2: 0.00075, 3: 0.001,
+                                                             6: 0.0001}, rel=1e-15, abs=0)
+    with pytest.raises(ValueError, match="falls inside the --warmup of 4 iterations"):
+        training.lr_schedule(SimpleNamespace(lr=0.001, warmup=4, lr_decay_at=(1.0,), lr_decay=0.1), 3.0)
+
+
 def train_two_layer(tmp_path, backend_name, *extra):
     """A tiny two_layer run through train.train (40 images, batches of 8: 5 iterations per epoch, 10 in
     all); returns train's five lists and the learning rate each update used."""

@@ -86,7 +86,8 @@ class Captioning:
 
     def batch(self, rng, dtype, n):
         import numpy as np
-        images = rng.random((n, 1, 28, 140)).astype(dtype)
+        blocks = rng.random((n, 1, 1, 7)) < 0.5  # noise in some of 7 blocks of 20 columns: "digits" in a row
+        images = (rng.random((n, 1, 28, 140)) * np.repeat(blocks, 20, axis=3)).astype(dtype)
         lengths, digits = rng.integers(1, 6, n), rng.integers(0, 10, (n, 5))
         return images, np.where(np.arange(5) < lengths[:, None], digits, -1)
 

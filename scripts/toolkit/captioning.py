@@ -79,8 +79,9 @@ def train(network, optimizer, images, captions, epochs, batch_size, seed, show_p
             for i in range(steps):
                 step = (epoch - 1) * steps + i
                 if schedule and step in schedule:
+                    if schedule[step] < optimizer.lr:  # a decay; the warmup's rise goes unannounced
+                        progress.say(f"step {step}: learning rate now {schedule[step]:g}")
                     optimizer.lr = schedule[step]
-                    progress.say(f"step {step}: learning rate now {optimizer.lr:g}")
                 batch = order[i * batch_size:(i + 1) * batch_size]
                 grads = network.gradient(images[batch], captions[batch])
                 optimizer.update(network.params, grads)

@@ -317,8 +317,9 @@ class GoogLeNet(nn.Module):
 
 class Captioner(nn.Module):
     """Image captioning (8.4): conv 3x3 pad 1 - relu - max pool (2x2, 2x2, then 3x3 stride 2 pad 1) three
-    times, affine - relu, then affine - tanh gives the LSTM its initial hidden state h0 and another affine
-    its cell state c0; embedding - LSTM - affine scores the next token (``scratch.captioner``'s docstring:
+    times; affine - relu - affine - tanh of the whole map gives the LSTM its initial hidden state h0 (c0 = 0),
+    an affine map of each column plus a learnt position gives the keys; embedding - LSTM, attention over the
+    keys, affine - tanh of [context, h], affine scores the next token (``scratch.captioner``'s docstring:
     the vocabulary, teacher forcing, greedy decoding)."""
 
     def __init__(self, input_dim=(1, 28, 140), channels=(16, 32, 64), encoder_size=512, hidden_size=256,
@@ -328,38 +329,47 @@ class Captioner(nn.Module):
         self.conv1 = nn.Conv2d(C, channels[0], 3, padding=1)
         self.conv2 = nn.Conv2d(channels[0], channels[1], 3, padding=1)
         self.conv3 = nn.Conv2d(channels[1], channels[2], 3, padding=1)
-        pooled = channels[2] * ((height // 4 + 1) // 2) * ((width // 4 + 1) // 2)  # 28 x 140 -> 4 x 18
-        self.fc = nn.Linear(pooled, encoder_size)
+        rows, columns = (height // 4 + 1) // 2, (width // 4 + 1) // 2  # 28 x 140 -> 4 x 18
+        self.fc = nn.Linear(channels[2] * rows * columns, encoder_size)
         self.to_h = nn.Linear(encoder_size, hidden_size)
-        self.to_c = nn.Linear(encoder_size, hidden_size)
+        self.key = nn.Linear(channels[2] * rows, hidden_size)
+        self.position = nn.Parameter(torch.randn(columns, hidden_size))
         self.embed = nn.Embedding(VOCAB_SIZE, embed_size)
         self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
+        self.attentional = nn.Linear(2 * hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, VOCAB_SIZE)
 
     def encode(self, images):
-        """Pictures (N, C, H, W) -> the LSTM's initial state (h0, c0), each (1, N, hidden_size)."""
+        """Pictures (N, C, H, W) -> the LSTM's initial state (h0, c0), each (1, N, hidden_size), and the keys
+        (N, columns, hidden_size)."""
         x = F.max_pool2d(F.relu(self.conv1(images)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         x = F.max_pool2d(F.relu(self.conv3(x)), 3, stride=2, padding=1)
-        x = F.relu(self.fc(x.flatten(1)))
-        return torch.tanh(self.to_h(x))[None], self.to_c(x)[None]
+        keys = self.key(x.permute(0, 3, 1, 2).flatten(2)) + self.position
+        h0 = torch.tanh(self.to_h(F.relu(self.fc(x.flatten(1)))))[None]
+        return (h0, torch.zeros_like(h0)), keys
+
+    def decode(self, hidden, keys):
+        context = F.scaled_dot_product_attention(hidden, keys, keys)
+        return self.out(torch.tanh(self.attentional(torch.cat([context, hidden], dim=2))))
 
     def forward(self, images, inputs):
         """Scores (N, T, V) of the next token after each input token (N, T): teacher forcing."""
-        hidden, _ = self.lstm(self.embed(inputs), self.encode(images))
-        return self.out(hidden)
+        state, keys = self.encode(images)
+        hidden, _ = self.lstm(self.embed(inputs), state)
+        return self.decode(hidden, keys)
 
     @torch.no_grad()
     def generate(self, images, max_len=6):
         """Greedy captions (N, max_len): from <start>, feed back the best of the digits and <end> until
         <end>; digits, then -1 from the <end> on."""
-        state = self.encode(images)
+        state, keys = self.encode(images)
         token = torch.full((len(images), 1), START)
         captions = torch.full((len(images), max_len), CAPTION_PAD)
         done = torch.zeros(len(images), dtype=torch.bool)
         for t in range(max_len):
             hidden, state = self.lstm(self.embed(token), state)
-            token = self.out(hidden[:, 0])[:, :END + 1].argmax(1)
+            token = self.decode(hidden, keys)[:, 0, :END + 1].argmax(1)
             done |= token == END
             captions[~done, t] = token[~done]
             if done.all():
@@ -370,10 +380,11 @@ class Captioner(nn.Module):
     def scratch_names(self):
         return {"W1": self.conv1.weight, "b1": self.conv1.bias, "W2": self.conv2.weight, "b2": self.conv2.bias,
                 "W3": self.conv3.weight, "b3": self.conv3.bias, "W4": self.fc.weight, "b4": self.fc.bias,
-                "W_h": self.to_h.weight, "b_h": self.to_h.bias, "W_c": self.to_c.weight, "b_c": self.to_c.bias,
-                "W_embed": self.embed.weight,
+                "W_h": self.to_h.weight, "b_h": self.to_h.bias, "W_key": self.key.weight, "b_key": self.key.bias,
+                "W_pos": self.position, "W_embed": self.embed.weight,
                 "weight_ih": self.lstm.weight_ih_l0, "weight_hh": self.lstm.weight_hh_l0,
                 "bias_ih": self.lstm.bias_ih_l0, "bias_hh": self.lstm.bias_hh_l0,
+                "W_att": self.attentional.weight, "b_att": self.attentional.bias,
                 "W_out": self.out.weight, "b_out": self.out.bias}
 
 

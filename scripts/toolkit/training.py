@@ -71,12 +71,18 @@ def augment_summary(args):
 
 
 def lr_schedule(args, iter_per_epoch):
-    """{iteration: learning rate from then on} for --lr-decay-at: step decay, the rate times
-    --lr-decay at each listed epoch (``torch.optim.lr_scheduler.MultiStepLR`` counted in epochs)."""
-    schedule, lr = {}, args.lr
+    """{iteration: learning rate from then on}: --warmup's linear rise, lr * (i + 1) / W over the first W
+    iterations (where the script has --warmup), then --lr-decay-at's step decay, the rate times --lr-decay at
+    each listed epoch (``torch.optim.lr_scheduler.MultiStepLR`` counted in epochs)."""
+    warmup = getattr(args, "warmup", 0)
+    schedule, lr = {i: args.lr * (i + 1) / warmup for i in range(warmup)}, args.lr
     for epoch in args.lr_decay_at:
         lr *= args.lr_decay
-        schedule[math.ceil(round(epoch * iter_per_epoch, 9))] = lr  # round: 1.1 * 100 is 110.00000000000001
+        step = math.ceil(round(epoch * iter_per_epoch, 9))  # round: 1.1 * 100 is 110.00000000000001
+        if step < warmup:
+            raise ValueError(f"--lr-decay-at {epoch:g} (iteration {step}) falls inside the --warmup of {warmup} "
+                             f"iterations; decay later or warm up for fewer")
+        schedule[step] = lr
     return schedule
 
 
