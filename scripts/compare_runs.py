@@ -19,10 +19,12 @@ options apart from the backend and the output paths.
 The same check proves the fast plug-ins equal to the readable layers over a
 whole run: train once with --readable, once without, and compare. caption.py's
 histories compare the same way (its train and test rows are exact-caption
-accuracies):
+accuracies; docs/captioning.md says why the warmup):
 
-    python scripts/caption.py train --dtype float64 --epochs 1 --train-size 19200 --backend scratch --save runs/parity/captioner-scratch.npz
-    python scripts/caption.py train --dtype float64 --epochs 1 --train-size 19200 --backend torch --save runs/parity/captioner-torch.npz
+    python scripts/caption.py train --dtype float64 --warmup 1000 --epochs 1 --train-size 19200 \\
+        --backend scratch --save runs/parity/captioner-scratch.npz
+    python scripts/caption.py train --dtype float64 --warmup 1000 --epochs 1 --train-size 19200 \\
+        --backend torch --save runs/parity/captioner-torch.npz
     python scripts/compare_runs.py runs/parity/captioner-scratch.json runs/parity/captioner-torch.json
 """
 import toolkit  # noqa: F401 - first: a Python without the project's packages gets one line, exit 2
