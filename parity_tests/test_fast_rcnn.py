@@ -8,7 +8,7 @@ rois (scene index, x1, y1, x2, y2), labelled 0..9, 10 (background) and -1
 * ``Forward``: scores, deltas, the loss and EVERY parameter's gradient (through RoI pooling onto
   the shared maps), float64 and float32; the readable layers (the loop ``RoIPooling``) give the
   default ones' numbers; the trunk is shared: a scene's scores do not depend on the other scenes;
-* ``VectorizedRoIPooling``: the same output, chosen elements and dx as ``RoIPooling`` (its loop)
+* ``scratch.fast.RoIPooling``: the same output, chosen elements and dx as ``RoIPooling`` (its loop)
   and as ``torchvision.ops.roi_pool``, on rois of every size, partly outside, with ties;
 * ``Detect``: the same detections in both backends, in any batch of scenes; ``detect`` is
   ``detect_boxes`` of ``predict``;
@@ -31,6 +31,7 @@ import scratch.optimizer as SO
 from conftest import DTYPES, assert_close, assert_exact, assert_same_error, to_numpy
 from reference.rcnn import detect_boxes as torch_detect_boxes
 from scratch.rcnn import detect_boxes
+from scratch.fast.roi_pooling import RoIPooling as FastRoIPooling
 from scratch.roi_pooling import RoIPooling
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("one_torch_thread")]
@@ -101,7 +102,7 @@ class TestForward(unittest.TestCase):
         fast, _ = twins(np.float64)
         readable = S.FastRCNN(dtype=np.float64, seed=0, readable=True, **SMALL).load_params(fast.params)
         self.assertIs(type(readable.roi_pool), RoIPooling)
-        self.assertIs(type(fast.roi_pool), S.VectorizedRoIPooling)
+        self.assertIs(type(fast.roi_pool), FastRoIPooling)
         gf, gr = fast.gradient(x, rois, labels, targets), readable.gradient(x, rois, labels, targets)
         self.assertEqual(fast.last_loss, pytest.approx(readable.last_loss, rel=1e-13))
         for name in fast.params:
@@ -140,7 +141,7 @@ class TestForward(unittest.TestCase):
             np.testing.assert_array_equal(a.params[name], again.params[name])
 
 
-class TestVectorizedRoIPooling(unittest.TestCase):
+class TestFastRoIPooling(unittest.TestCase):
 
     @parameterized.expand([(name, dtype, size) for name, dtype in DTYPES for size in (1, 4, 7, (2, 5))])
     def test_same_as_the_loop_and_the_references(self, _, dtype, size):
@@ -149,7 +150,7 @@ class TestVectorizedRoIPooling(unittest.TestCase):
         x[0, :, 2:8, 2:8] = 0.75  # a plateau: ties go to the first in row-major order
         rois = make_rois(3, 20, seed=3)
         rois[:4, 0], rois[:4, 1:] = 0, [[8, 8, 30, 30], [10, 10, 10, 10], [0, 0, 63, 63], [-30, -30, 2, 2]]
-        loop, vec, ref = RoIPooling(size, 0.25), S.VectorizedRoIPooling(size, 0.25), R.RoIPooling(size, 0.25)
+        loop, vec, ref = RoIPooling(size, 0.25), FastRoIPooling(size, 0.25), R.RoIPooling(size, 0.25)
         out = vec.forward(x, rois)
         assert_exact(out, loop.forward(x, rois), what="out vs loop")
         np.testing.assert_array_equal(vec.arg_max, loop.arg_max)

@@ -206,7 +206,7 @@ CATALOG = (
     _c("PixelSoftmaxWithLoss", "8.4", "Per-pixel softmax cross-entropy, ignore_index (F.cross_entropy on 4-D)", "loss",
        ["pixel_loss.PixelSoftmaxWithLoss"]),
     _c("RoIPooling", "8.4", "Fast R-CNN's RoI max pooling (torchvision.ops.roi_pool)", "layer",
-       ["roi_pooling.RoIPoolingParity", "fast_rcnn.VectorizedRoIPooling"]),
+       ["roi_pooling.RoIPoolingParity", "fast_rcnn.FastRoIPooling"]),
     _c("box_iou", "8.4", "IoU of every pair of boxes, area (x2-x1)(y2-y1) (torchvision.ops.box_iou)", "detection",
        ["boxes.BoxIou[iou]"]),
     _c("box_area", "8.4", "Area of boxes (x1, y1, x2, y2) (torchvision.ops.box_area)", "detection",
