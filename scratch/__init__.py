@@ -50,8 +50,9 @@ from . import proposals
 from . import smooth_l1
 from . import rcnn
 from . import fast_rcnn
+from . import dqn
 
-_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, attention, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics, scenes, fcn, segmentation_metrics, proposals, smooth_l1, rcnn, fast_rcnn)
+_MODULES = (functions, gates, gradient, layers, batch_normalization, dropout, util, convolution, local_response_norm, join, mnist, network_base, layer_network, optimizer, serialization, weight_init, three_layer_net, two_layer_net, multi_layer_net_extend, multi_layer_net, trainer, simple_convnet, deep_convnet, lenet, resnet, alexnet, vgg, googlenet, augment, recurrent, lstm, time_layers, attention, multi_digit, captioner, deconvolution, pixel_loss, roi_pooling, boxes, detection_metrics, scenes, fcn, segmentation_metrics, proposals, smooth_l1, rcnn, fast_rcnn, dqn)
 
 from .functions import *  # noqa: E402,F401,F403
 from .gates import *  # noqa: E402,F401,F403
@@ -100,6 +101,7 @@ from .proposals import *  # noqa: E402,F401,F403
 from .smooth_l1 import *  # noqa: E402,F401,F403
 from .rcnn import *  # noqa: E402,F401,F403
 from .fast_rcnn import *  # noqa: E402,F401,F403
+from .dqn import *  # noqa: E402,F401,F403
 
 BACKEND = "numpy"
 

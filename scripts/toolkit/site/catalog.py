@@ -232,6 +232,14 @@ CATALOG = (
        "proposals", "network", ["rcnn.Forward", "rcnn.TrainingRun"]),
     _c("FastRCNN", "8.4", "Fast R-CNN: one shared conv map per scene, RoI pooling, R-CNN's heads and loss", "network",
        ["fast_rcnn.Forward", "fast_rcnn.Detect", "fast_rcnn.TrainingRun"]),
+    _c("Gather", "8.4", "DQN: Q(s, a) of the taken actions; the gradient reaches only those (torch.gather)", "layer",
+       ["dqn.Gather"]),
+    _c("HuberLoss", "8.4", "DQN's Huber loss: quadratic within delta, linear beyond (F.huber_loss)", "loss",
+       ["dqn.HuberLoss"]),
+    _c("td_targets", "8.4", "DQN's TD targets r + gamma (1 - terminated) max Q_target(s'), Double DQN's variant",
+       "training", ["dqn.TDTargets"]),
+    _c("QNetwork", "8.4", "DQN's Q-network: an MLP scoring the actions, Huber loss of the taken ones", "network",
+       ["dqn.QNetwork"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
@@ -254,6 +262,10 @@ NOT_COMPONENTS = {
                         "scratch's own, so both backends train on the same pictures",
     "load_multi_digit": "data generator: make_multi_digit on one MNIST split, loaded",
     "MultiDigitPictures": "the data generator's result (images, captions, lengths, boxes, sources, scales)",
+    "ReplayBuffer": "DQN's experience replay (stored transitions, seeded sampling): reference reuses scratch's own, "
+                    "so both backends learn from the same minibatches",
+    "linear_epsilon": "DQN's exploration schedule (a number per step): reference reuses scratch's own",
+    "epsilon_greedy": "DQN's action choice (dice and argmax): reference applies scratch's own to its values",
     "caption_tokens": "helper of Captioner: a caption as teacher forcing's inputs and targets (integer tokens)",
     "caption_scores": "helper of Captioner: exact-caption and token accuracy (counting, no arithmetic to compare)",
     "match_detections": "detection metric (counting, no arithmetic to compare): reference reuses scratch's own",
