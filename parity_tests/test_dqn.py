@@ -120,6 +120,67 @@ class TestQNetwork:
             assert_close(a.params[name], b.params[name], np.float64, rtol=1e-9, what=f"{name} after 100 steps")
 
 
+class ToyPole:
+    """A deterministic stand-in for CartPole (no gymnasium needed): a 4-dimensional linear system that
+    each action pushes one way or the other; reward 1 per step, terminated when |x0| or |x2| passes 1,
+    truncated after 60 steps. ``reset`` draws the start from the given generator."""
+
+    A = np.array([[1.0, 0.05, 0.0, 0.0], [0.0, 1.0, 0.1, 0.0], [0.0, 0.0, 1.0, 0.05], [0.0, 0.0, 0.3, 1.0]])
+    PUSH = np.array([0.0, 0.05, 0.0, -0.1])
+
+    def reset(self, rng):
+        self.t, self.state = 0, rng.uniform(-0.05, 0.05, 4)
+        return self.state
+
+    def step(self, action):
+        self.t += 1
+        self.state = self.A @ self.state + (1 if action else -1) * self.PUSH
+        terminated = bool(abs(self.state[0]) > 1 or abs(self.state[2]) > 1)
+        return self.state, 1.0, terminated, self.t >= 60
+
+
+def run_agent(module, double, steps=400):
+    """The agent of one backend on ToyPole: its actions, its losses and the agent."""
+    agent = module.DQNAgent(hidden_sizes=(32, 32), batch_size=32, target_sync=50, epsilon_decay_steps=300,
+                            double=double, dtype=np.float64, seed=7)
+    env, env_rng = ToyPole(), np.random.default_rng(8)
+    state, actions, losses = env.reset(env_rng), [], []
+    for step in range(steps):
+        action = agent.act(state, step)
+        next_state, reward, terminated, truncated = env.step(action)
+        agent.remember(state, action, reward, next_state, terminated)
+        loss = agent.update()
+        if loss is not None:
+            losses.append(loss)
+        actions.append(action)
+        state = env.reset(env_rng) if terminated or truncated else next_state
+    return actions, np.array(losses), agent
+
+
+class TestAgent:
+    @parameterized.expand([("dqn", False), ("double_dqn", True)])
+    def test_whole_run_float64(self, _, double):
+        """The same seed: the same actions, losses and weights (1e-9) after 369 updates, 7 target syncs."""
+        actions_a, losses_a, a = run_agent(S, double)
+        actions_b, losses_b, b = run_agent(R, double)
+        assert a.updates == b.updates == 369 and len(set(actions_a)) == 2
+        assert actions_a == actions_b, "the backends chose different actions"
+        assert_close(losses_a, losses_b, np.float64, rtol=1e-9, what="loss of every update")
+        for name in a.online.params:
+            assert_close(a.online.params[name], b.online.params[name], np.float64, rtol=1e-9,
+                         what=f"online {name}")
+            assert_close(a.target.params[name], b.target.params[name], np.float64, rtol=1e-9,
+                         what=f"target {name}")
+
+    def test_target_network_follows_every_target_sync_updates(self):
+        _, _, agent = run_agent(S, False, steps=100)  # 69 updates: synced at 50, not since
+        assert agent.updates == 69
+        assert not np.array_equal(agent.online.params["W1"], agent.target.params["W1"])
+        agent.target_sync = 70
+        agent.update()
+        np.testing.assert_array_equal(agent.online.params["W1"], agent.target.params["W1"])
+
+
 class TestDataAndDice:
     def test_replay_buffer_wraps_and_repeats(self):
         buffer = S.ReplayBuffer(3, 2, seed=0)

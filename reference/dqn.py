@@ -11,14 +11,18 @@ import torch.nn.functional as F
 from scratch.checks import check_dout, check_forward_done, check_size
 from scratch.dqn import (ReplayBuffer, check_actions, check_huber_delta, check_huber_input, check_td_inputs,
                          linear_epsilon)
+from scratch.dqn import DQNAgent as _DQNAgent
 from scratch.dqn import epsilon_greedy as _epsilon_greedy
 
 from ._tensor import as_tensor, backprop, to_numpy, torch_dtype, track
 from .layers import Relu
 from .network_base import Network
+from .optimizer import Adam
+from .time_layers import clip_grads
 from .weight_init import make_rng
 
-__all__ = ["Gather", "HuberLoss", "td_targets", "QNetwork", "ReplayBuffer", "linear_epsilon", "epsilon_greedy"]
+__all__ = ["Gather", "HuberLoss", "td_targets", "QNetwork", "ReplayBuffer", "linear_epsilon", "epsilon_greedy",
+           "DQNAgent"]
 
 
 class Gather:
@@ -116,3 +120,12 @@ class QNetwork(Network):
     def gradient(self, x, actions, targets):
         """Every parameter's gradient in one autograd pass; the loss is kept as ``last_loss``."""
         return self._autograd_gradient(self.loss(x, actions, targets))
+
+
+class DQNAgent(_DQNAgent):
+    """``scratch.dqn.DQNAgent``'s learner with this package's pieces: the ``QNetwork`` above (autograd),
+    ``torch.optim.Adam`` (``reference.optimizer.Adam``), ``clip_grad_norm_``, the TD targets and the
+    epsilon-greedy choice above."""
+
+    network_class, optimizer_class = QNetwork, Adam
+    targets, clip, choose = staticmethod(td_targets), staticmethod(clip_grads), staticmethod(epsilon_greedy)

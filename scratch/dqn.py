@@ -24,9 +24,12 @@ import numpy as np
 from .checks import check_dout, check_floating, check_forward_done, check_size, dtype_name, dtype_of
 from .layers import Relu
 from .network_base import Network
+from .optimizer import Adam
+from .time_layers import clip_grads
 from .weight_init import make_rng
 
-__all__ = ["Gather", "HuberLoss", "td_targets", "QNetwork", "ReplayBuffer", "linear_epsilon", "epsilon_greedy"]
+__all__ = ["Gather", "HuberLoss", "td_targets", "QNetwork", "ReplayBuffer", "linear_epsilon", "epsilon_greedy",
+           "DQNAgent"]
 
 
 # --- checks, shared with reference.dqn (they read only .shape and .dtype, and the action values)
@@ -250,3 +253,68 @@ def epsilon_greedy(q_values, epsilon, rng):
     if rng.random() < epsilon:
         return int(rng.integers(len(q_values)))
     return int(np.argmax(q_values))
+
+
+# --- the agent
+
+class DQNAgent:
+    """DQN's learner: an online and a target ``QNetwork``, experience replay, epsilon-greedy actions.
+
+        act(state, step)    epsilon-greedy on the online network's Q(state), epsilon = linear_epsilon(step)
+        remember(s, a, r, s', terminated)                       into the replay buffer
+        update()            once the buffer holds ``batch_size``: sample a minibatch, y = td_targets
+                            (the target network's values of s'; Double DQN: chosen by the online one),
+                            gradient of the Huber loss, clipped to ``max_grad_norm`` (global norm), one
+                            Adam step; every ``target_sync`` updates the target network copies the online one
+
+    One NumPy generator (``seed``) seeds the networks, the buffer's sampling and the dice, so that the
+    same seed takes the same actions and learns the same weights in both backends.
+    ``reference.dqn.DQNAgent`` is this class with PyTorch's network, Adam and clipping (the hooks below).
+    """
+
+    network_class, optimizer_class = QNetwork, Adam  # the hooks
+    targets, clip, choose = staticmethod(td_targets), staticmethod(clip_grads), staticmethod(epsilon_greedy)
+
+    def __init__(self, state_size=4, num_actions=2, hidden_sizes=(128, 128), gamma=0.99, lr=1e-3, batch_size=64,
+                 buffer_size=50000, target_sync=500, max_grad_norm=10.0, double=False, epsilon_start=1.0,
+                 epsilon_end=0.05, epsilon_decay_steps=10000, dtype="float32", seed=None):
+        rng = np.random.default_rng(seed)
+        net_seed, buffer_seed, self.seed_dice = (int(n) for n in rng.integers(2**31, size=3))
+        self.online, self.target = (self.network(state_size, hidden_sizes, num_actions, dtype, net_seed)
+                                    for _ in range(2))
+        self.optimizer = self.optimizer_class(lr=lr)
+        self.buffer = ReplayBuffer(buffer_size, state_size, seed=buffer_seed, dtype=dtype)
+        self.dice = np.random.default_rng(self.seed_dice)
+        self.gamma, self.batch_size, self.target_sync = gamma, batch_size, target_sync
+        self.max_grad_norm, self.double = max_grad_norm, double
+        self.epsilon = dict(start=epsilon_start, end=epsilon_end, decay_steps=epsilon_decay_steps)
+        self.updates = 0
+
+    def network(self, state_size, hidden_sizes, num_actions, dtype, seed):
+        """A Q-network with the NumPy QNetwork's initial weights for ``seed`` (the same in both backends)."""
+        start = QNetwork(state_size, hidden_sizes, num_actions, dtype=dtype, seed=seed)
+        return self.network_class(state_size, hidden_sizes, num_actions, dtype=dtype).load_params(start.params)
+
+    def act(self, state, step=None):
+        """An action for ``state`` (state_size,): greedy when ``step`` is None, else epsilon-greedy."""
+        q = self.online.predict(np.asarray(state)[None])[0]
+        epsilon = 0.0 if step is None else linear_epsilon(step, **self.epsilon)
+        return self.choose(q, epsilon, self.dice)
+
+    def remember(self, state, action, reward, next_state, terminated):
+        self.buffer.push(state, action, reward, next_state, terminated)
+
+    def update(self):
+        """One learning step from a replayed minibatch; returns its loss (None while the buffer is short)."""
+        if len(self.buffer) < self.batch_size:
+            return None
+        states, actions, rewards, next_states, terminated = self.buffer.sample(self.batch_size)
+        online_next = self.online.predict(next_states) if self.double else None
+        y = self.targets(rewards, self.target.predict(next_states), terminated, self.gamma, online_next)
+        grads = self.online.gradient(states, actions, y)
+        self.clip(grads, self.max_grad_norm)
+        self.optimizer.update(self.online.params, grads)
+        self.updates += 1
+        if self.updates % self.target_sync == 0:
+            self.target.load_params(self.online.params)
+        return float(self.online.last_loss)

@@ -240,6 +240,8 @@ CATALOG = (
        "training", ["dqn.TDTargets"]),
     _c("QNetwork", "8.4", "DQN's Q-network: an MLP scoring the actions, Huber loss of the taken ones", "network",
        ["dqn.QNetwork"]),
+    _c("DQNAgent", "8.4", "DQN's learner: replay, epsilon-greedy, Huber TD updates with clipping, a target network",
+       "training", ["dqn.Agent"]),
 )
 
 # Public classes and functions of scratch.__all__ that are not components, and why.
