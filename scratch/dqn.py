@@ -21,10 +21,11 @@ import numbers
 
 import numpy as np
 
-from .checks import check_dout, check_floating, check_forward_done, check_size, dtype_name, dtype_of
+from .checks import check_dout, check_forward_done, check_size, dtype_of
 from .layers import Relu
 from .network_base import Network
 from .optimizer import Adam
+from .smooth_l1 import check_smooth_l1_input
 from .time_layers import clip_grads
 from .weight_init import make_rng
 
@@ -57,13 +58,8 @@ def check_huber_delta(delta, who="HuberLoss"):
 
 
 def check_huber_input(x, t, who="HuberLoss"):
-    """Floating predictions and targets of one shape and dtype."""
-    check_floating(x, who)
-    if tuple(x.shape) != tuple(t.shape):
-        raise ValueError(f"{who}: predictions of shape {tuple(x.shape)} and targets of shape {tuple(t.shape)} "
-                         f"differ; give one target per prediction")
-    if dtype_name(x.dtype) != dtype_name(t.dtype):
-        raise TypeError(f"{who}: predictions are {dtype_name(x.dtype)} but targets are {dtype_name(t.dtype)}")
+    """Floating predictions and targets of one shape and dtype: the smooth L1 loss's rule."""
+    check_smooth_l1_input(x, t, who)
 
 
 def check_td_inputs(rewards, next_q, terminated, next_q_online, who="td_targets"):
